@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "farmwatch",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "farmwatch", targets: ["farmwatch"]),
+        .library(name: "FarmwatchCore", targets: ["FarmwatchCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // libpcap from the system (Debian: libpcap-dev); nothing vendored.
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"]), .brew(["libpcap"])]
+        ),
+        .target(
+            name: "FarmwatchCore",
+            dependencies: ["CPcap"]
+        ),
+        .executableTarget(
+            name: "farmwatch",
+            dependencies: [
+                "FarmwatchCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "FarmwatchCoreTests",
+            dependencies: ["FarmwatchCore"],
+            resources: []
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,181 @@
+/// The bounded store of open flows: a slab of `FlowState` allocated once for `capacity` flows,
+/// an open-addressing index (linear probing, backward-shift deletion) over it, and one
+/// intrusive LRU list per timeout class. Lookup, insert, touch and remove are O(1) and never
+/// allocate, so a flood of new flows costs evictions, not memory.
+final class FlowTable {
+    let capacity: Int
+    /// Flow slots; slots below `initializedHighWater` that are not on the free list are live.
+    let flows: UnsafeMutablePointer<FlowState>
+    private var initializedHighWater: Int32 = 0
+    private let freeList: UnsafeMutablePointer<Int32>
+    private var freeCount = 0
+    private(set) var count = 0
+
+    /// Index entries: (32-bit tag << 32) | (slot + 1); 0 is empty.
+    private let index: UnsafeMutablePointer<UInt64>
+    private let indexMask: Int
+    private let seed: UInt64
+
+    private var lruHead = [Int32](repeating: -1, count: TimeoutClass.allCases.count)
+    private var lruTail = [Int32](repeating: -1, count: TimeoutClass.allCases.count)
+    /// Where each slot's entry sits in the index, so removal needs no second lookup.
+    private let indexPosition: UnsafeMutablePointer<Int32>
+
+    init(capacity: Int, seed: UInt64) {
+        precondition(capacity > 0 && capacity < Int(Int32.max) / 2)
+        self.capacity = capacity
+        self.seed = seed
+        flows = .allocate(capacity: capacity)
+        freeList = .allocate(capacity: capacity)
+        indexPosition = .allocate(capacity: capacity)
+        // Load factor <= 0.5 keeps linear-probing runs short.
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        indexMask = size - 1
+        index = .allocate(capacity: size)
+        index.initialize(repeating: 0, count: size)
+    }
+
+    deinit {
+        forEachLive { (flows + Int($0)).deinitialize(count: 1) }
+        flows.deallocate()
+        freeList.deallocate()
+        indexPosition.deallocate()
+        index.deallocate()
+    }
+
+    var isFull: Bool { count == capacity }
+
+    @inline(__always)
+    func hash(_ key: FlowKey) -> UInt64 { key.hash(seed: seed) }
+
+    @inline(__always)
+    private func tag(_ h: UInt64) -> UInt64 { h >> 32 }
+
+    /// The slot holding `key`, or -1.
+    @inline(__always)
+    func find(_ key: FlowKey, hash h: UInt64) -> Int32 {
+        let t = tag(h)
+        var i = Int(t) & indexMask
+        while true {
+            let e = index[i]
+            if e == 0 { return -1 }
+            if e >> 32 == t {
+                let slot = Int32(truncatingIfNeeded: e & 0xFFFF_FFFF) - 1
+                if flows[Int(slot)].key == key { return slot }
+            }
+            i = (i + 1) & indexMask
+        }
+    }
+
+    /// Stores a new flow; the caller has made room (`!isFull`).
+    @inline(__always)
+    func insert(_ state: FlowState, hash h: UInt64) -> Int32 {
+        let slot: Int32
+        if freeCount > 0 {
+            freeCount -= 1
+            slot = freeList[freeCount]
+        } else {
+            slot = initializedHighWater
+            initializedHighWater += 1
+        }
+        (flows + Int(slot)).initialize(to: state)
+        let t = tag(h)
+        var i = Int(t) & indexMask
+        while index[i] != 0 { i = (i + 1) & indexMask }
+        index[i] = t << 32 | UInt64(slot + 1)
+        indexPosition[Int(slot)] = Int32(i)
+        count += 1
+        linkTail(slot, flows[Int(slot)].timeoutClass)
+        return slot
+    }
+
+    /// Removes a flow (after its record was written) and frees its slot.
+    func remove(_ slot: Int32) {
+        unlink(slot)
+        var hole = Int(indexPosition[Int(slot)])
+        index[hole] = 0
+        // Backward-shift deletion: pull later entries of the run into the hole when their
+        // home position allows, so lookups never need tombstones.
+        var i = (hole + 1) & indexMask
+        while index[i] != 0 {
+            let home = Int(index[i] >> 32) & indexMask
+            let distHole = (hole - home) & indexMask
+            let distHere = (i - home) & indexMask
+            if distHole <= distHere {
+                index[hole] = index[i]
+                indexPosition[Int(index[i] & 0xFFFF_FFFF) - 1] = Int32(hole)
+                index[i] = 0
+                hole = i
+            }
+            i = (i + 1) & indexMask
+        }
+        (flows + Int(slot)).deinitialize(count: 1)
+        freeList[freeCount] = slot
+        freeCount += 1
+        count -= 1
+    }
+
+    // MARK: LRU per timeout class
+
+    /// Marks the flow as just seen: moves it to the tail of its class's list (or to another list).
+    @inline(__always)
+    func touch(_ slot: Int32, class newClass: TimeoutClass) {
+        let s = Int(slot)
+        if flows[s].timeoutClass == newClass && flows[s].lruNext == -1 { return }
+        unlink(slot)
+        linkTail(slot, newClass)
+    }
+
+    /// The stalest flow of a class, or -1.
+    @inline(__always)
+    func head(_ c: TimeoutClass) -> Int32 { lruHead[c.rawValue] }
+
+    /// The stalest flow over all classes (for eviction when the table is full), or -1.
+    func stalest() -> Int32 {
+        var best: Int32 = -1
+        var bestTs = Int64.max
+        for c in 0..<lruHead.count {
+            let h = lruHead[c]
+            if h >= 0 && flows[Int(h)].lastTimestampNs < bestTs {
+                bestTs = flows[Int(h)].lastTimestampNs
+                best = h
+            }
+        }
+        return best
+    }
+
+    @inline(__always)
+    private func linkTail(_ slot: Int32, _ c: TimeoutClass) {
+        let s = Int(slot)
+        flows[s].timeoutClass = c
+        flows[s].lruNext = -1
+        let tail = lruTail[c.rawValue]
+        flows[s].lruPrev = tail
+        if tail >= 0 { flows[Int(tail)].lruNext = slot } else { lruHead[c.rawValue] = slot }
+        lruTail[c.rawValue] = slot
+    }
+
+    @inline(__always)
+    private func unlink(_ slot: Int32) {
+        let s = Int(slot)
+        let c = flows[s].timeoutClass.rawValue
+        let prev = flows[s].lruPrev, next = flows[s].lruNext
+        if prev >= 0 { flows[Int(prev)].lruNext = next } else { lruHead[c] = next }
+        if next >= 0 { flows[Int(next)].lruPrev = prev } else { lruTail[c] = prev }
+        flows[s].lruPrev = -1
+        flows[s].lruNext = -1
+    }
+
+    /// Calls `body` with every live slot (order unspecified).
+    func forEachLive(_ body: (Int32) -> Void) {
+        for c in 0..<lruHead.count {
+            var s = lruHead[c]
+            while s >= 0 {
+                let next = flows[Int(s)].lruNext
+                body(s)
+                s = next
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+/// One in-order piece of one direction's payload, as a dissector sees it. For TCP the bytes
+/// come out of the stream reassembler (in sequence order, retransmissions removed); for UDP
+/// and other datagram protocols each chunk is one datagram's payload.
+public struct StreamChunk {
+    /// Valid only during the call.
+    public var bytes: UnsafeRawBufferPointer
+    public var direction: Direction
+    public var timestampNs: Int64
+    /// Bytes of this direction delivered before this chunk (stream offset for TCP, the sum of
+    /// earlier datagrams' payloads for UDP).
+    public var streamOffset: Int
+    /// Some bytes were lost before this chunk (a hole the reassembler gave up on).
+    public var afterGap: Bool
+    /// Datagram transport (each chunk is a whole message) rather than a byte stream.
+    public var isDatagram: Bool
+
+    public init(bytes: UnsafeRawBufferPointer, direction: Direction, timestampNs: Int64,
+                streamOffset: Int, afterGap: Bool, isDatagram: Bool) {
+        self.bytes = bytes
+        self.direction = direction
+        self.timestampNs = timestampNs
+        self.streamOffset = streamOffset
+        self.afterGap = afterGap
+        self.isDatagram = isDatagram
+    }
+}
+
+/// What a dissector says after each chunk.
+public enum DissectorVerdict {
+    /// Keep sending this flow's chunks.
+    case wantMore
+    /// Finished (everything it wanted is extracted): the flow stops paying for it.
+    case done
+    /// This flow is not its protocol: stop sending chunks.
+    case notMine
+}
+
+/// One protocol dissector: a stateless type whose per-flow state lives in the flow's metadata
+/// (allocated only when it has something to keep). The engine calls `feed` with each chunk
+/// while the dissector's bit is set in the flow's mask.
+public protocol Dissector {
+    /// Decides on the flow's first packet whether to look at it at all (cheap: ports, proto).
+    static func wants(_ flow: FlowState, firstPacket p: Packet) -> Bool
+    static func feed(_ chunk: StreamChunk, flow: inout FlowState) -> DissectorVerdict
+}
+
+/// The set of dissectors a flow engine runs, as a concrete type so that the engine is
+/// specialised for it and every call is static (no existential on the per-packet path).
+public protocol DissectorSet {
+    /// The dissector bits that want a new flow.
+    func initialMask(for flow: FlowState, firstPacket p: Packet) -> UInt64
+    /// Runs the dissectors in `flow.dissectorMask` on one chunk and clears the bits of those
+    /// that are done or not interested.
+    func feed(_ chunk: StreamChunk, flow: inout FlowState)
+}
+
+/// Flow-only analysis: no payload is looked at, no stream is reassembled.
+public struct NoDissectors: DissectorSet {
+    public init() {}
+    @inline(__always)
+    public func initialMask(for flow: FlowState, firstPacket p: Packet) -> UInt64 { 0 }
+    @inline(__always)
+    public func feed(_ chunk: StreamChunk, flow: inout FlowState) {}
+}
+
+extension DissectorSet {
+    /// Runs one dissector if its bit is set, and clears the bit when it is finished.
+    @inline(__always)
+    public func run<D: Dissector>(_ d: D.Type, bit: UInt64, _ chunk: StreamChunk, _ flow: inout FlowState) {
+        guard flow.dissectorMask & bit != 0 else { return }
+        switch D.feed(chunk, flow: &flow) {
+        case .wantMore: break
+        case .done, .notMine: flow.dissectorMask &= ~bit
+        }
+    }
+
+    @inline(__always)
+    public func wantsBit<D: Dissector>(_ d: D.Type, bit: UInt64, _ flow: FlowState, _ p: Packet) -> UInt64 {
+        D.wants(flow, firstPacket: p) ? bit : 0
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import FarmwatchCore
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case summary, json
+}
+
+/// Options shared by offline and live analysis: output and the flow engine's bounds.
+struct AnalysisOptions: ParsableArguments {
+    @Option(name: .long, help: "Output: 'summary' (a readable report) or 'json' (one JSON object per line).")
+    var format: OutputFormat = .summary
+
+    @Flag(name: .long, help: "Flow records only: no payload dissection (fastest).")
+    var flowsOnly = false
+
+    @Option(name: .long, help: "Maximum flows tracked at once; the stalest is evicted beyond it.")
+    var maxFlows: Int = FlowConfiguration().maxFlows
+
+    @Option(name: .long, help: "Idle timeout of established TCP flows, seconds.")
+    var tcpTimeout: Double = FlowConfiguration().tcpIdleTimeout
+
+    @Option(name: .long, help: "Idle timeout of TCP flows that never got established (SYN only), seconds.")
+    var tcpOpeningTimeout: Double = FlowConfiguration().tcpOpeningTimeout
+
+    @Option(name: .long, help: "How long a closed TCP flow (FINs or RST) is kept for its last packets, seconds.")
+    var tcpCloseTimeout: Double = FlowConfiguration().tcpClosedTimeout
+
+    @Option(name: .long, help: "Idle timeout of UDP flows, seconds.")
+    var udpTimeout: Double = FlowConfiguration().udpIdleTimeout
+
+    @Option(name: .long, help: "Idle timeout of ICMP and other flows, seconds.")
+    var otherTimeout: Double = FlowConfiguration().otherIdleTimeout
+
+    @Option(name: .long, help: "Write out and restart flows longer than this, seconds (0: never).")
+    var activeTimeout: Double = FlowConfiguration().activeTimeout
+
+    @Option(name: .long, help: "Gap that ends an activity period in the flow's idle/active profile, seconds.")
+    var activityGap: Double = FlowConfiguration().activityIdleGap
+
+    func validate() throws {
+        guard maxFlows >= 1 && maxFlows <= 50_000_000 else { throw ValidationError("--max-flows must be between 1 and 50000000") }
+        for (name, v) in [("--tcp-timeout", tcpTimeout), ("--tcp-opening-timeout", tcpOpeningTimeout),
+                          ("--tcp-close-timeout", tcpCloseTimeout), ("--udp-timeout", udpTimeout),
+                          ("--other-timeout", otherTimeout), ("--activity-gap", activityGap)] where !(v > 0) {
+            throw ValidationError("\(name) must be a positive number of seconds")
+        }
+        guard activeTimeout >= 0 else { throw ValidationError("--active-timeout must be >= 0") }
+    }
+
+    var flowConfiguration: FlowConfiguration {
+        var c = FlowConfiguration()
+        c.maxFlows = maxFlows
+        c.tcpIdleTimeout = tcpTimeout
+        c.tcpOpeningTimeout = tcpOpeningTimeout
+        c.tcpClosedTimeout = tcpCloseTimeout
+        c.udpIdleTimeout = udpTimeout
+        c.otherIdleTimeout = otherTimeout
+        c.activeTimeout = activeTimeout
+        c.activityIdleGap = activityGap
+        return c
+    }
+}
