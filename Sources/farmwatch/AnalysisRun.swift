@@ -21,7 +21,7 @@ struct AnalysisRun {
 
     func execute(_ sources: PacketSources) -> Int32 {
         installStopHandlers()
-        return runWith(NoDissectors(), sources)
+        return options.flowsOnly ? runWith(NoDissectors(), sources) : runWith(StandardDissectors(), sources)
     }
 
     private func runWith<D: DissectorSet>(_ dissectors: D, _ sources: PacketSources) -> Int32 {

@@ -2,12 +2,6 @@ import Foundation
 import XCTest
 @testable import FarmwatchCore
 
-/// Collects ended flows as (state copy, reason).
-final class CollectingSink: FlowSink {
-    var flows: [(FlowState, FlowEndReason)] = []
-    func flowEnded(_ flow: FlowState, reason: FlowEndReason) { flows.append((flow, reason)) }
-}
-
 /// Builds decoded packets directly (the decoder has its own tests on real bytes); these tests
 /// pin the flow engine's bookkeeping to Zeek's conn.log semantics.
 struct PacketBuilder {

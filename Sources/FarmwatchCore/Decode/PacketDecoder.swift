@@ -19,11 +19,14 @@ public struct PacketDecoder {
 
     /// Decodes one captured frame in place. No heap allocation on this path, no String
     /// building, no existentials. `payload` in `p` points into `frame`, or into the fragment
-    /// reassembler's buffer when `p.reassembled`; it is valid until the next call.
+    /// reassembler's buffer when the datagram (or a tunnel packet around it) was reassembled;
+    /// it is valid until the next call.
     public mutating func decode(
         frame: UnsafeRawBufferPointer, linkType: Int32, timestampNs: Int64, wireLength: Int,
         into p: inout Packet
     ) -> DecodeResult {
+        // A whole-value reset cannot miss a field added to Packet later; copying a stored
+        // blank Packet instead measured no faster (the layers' own work dominates).
         p = Packet()
         p.timestampNs = timestampNs
         p.wireLength = wireLength

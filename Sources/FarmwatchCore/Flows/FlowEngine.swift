@@ -141,7 +141,7 @@ public final class FlowEngine<Dissectors: DissectorSet> {
             state.outerSrc = senderIsOriginator ? p.outerSrc : p.outerDst
             state.outerDst = senderIsOriginator ? p.outerDst : p.outerSrc
         }
-        state.dissectorMask = dissectors.initialMask(for: state, firstPacket: p)
+        dissectors.flowStarted(&state, firstPacket: p)
         state.timeoutClass = initialClass(p)
         let slot = table.insert(state, hash: h)
         if table.count > stats.maxConcurrentFlows { stats.maxConcurrentFlows = table.count }

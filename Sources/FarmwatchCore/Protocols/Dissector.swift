@@ -35,20 +35,24 @@ public enum DissectorVerdict {
     case notMine
 }
 
-/// One protocol dissector: a stateless type whose per-flow state lives in the flow's metadata
-/// (allocated only when it has something to keep). The engine calls `feed` with each chunk
-/// while the dissector's bit is set in the flow's mask.
+/// One protocol dissector: a stateless type with static entry points (so calls are static and
+/// inlinable). Its per-flow state and results live in the flow's metadata, allocated only
+/// once it has something to keep; state shared across flows (the DNS answer cache, the
+/// device table) lives in the context. The engine calls `feed` with each chunk while the
+/// dissector's bit is set in the flow's mask.
 public protocol Dissector {
-    /// Decides on the flow's first packet whether to look at it at all (cheap: ports, proto).
+    /// Decides on the flow's first packet whether to look at it at all (cheap: protocol,
+    /// ports as a hint for ordering, never as a verdict).
     static func wants(_ flow: FlowState, firstPacket p: Packet) -> Bool
-    static func feed(_ chunk: StreamChunk, flow: inout FlowState) -> DissectorVerdict
+    static func feed(_ chunk: StreamChunk, flow: inout FlowState, context: DissectorContext) -> DissectorVerdict
 }
 
 /// The set of dissectors a flow engine runs, as a concrete type so that the engine is
 /// specialised for it and every call is static (no existential on the per-packet path).
 public protocol DissectorSet {
-    /// The dissector bits that want a new flow.
-    func initialMask(for flow: FlowState, firstPacket p: Packet) -> UInt64
+    /// A new flow: set `flow.dissectorMask` to the dissectors that want it, and attach what is
+    /// already known about its peers (e.g. the name its server address was resolved from).
+    func flowStarted(_ flow: inout FlowState, firstPacket p: Packet)
     /// Runs the dissectors in `flow.dissectorMask` on one chunk and clears the bits of those
     /// that are done or not interested.
     func feed(_ chunk: StreamChunk, flow: inout FlowState)
@@ -58,7 +62,7 @@ public protocol DissectorSet {
 public struct NoDissectors: DissectorSet {
     public init() {}
     @inline(__always)
-    public func initialMask(for flow: FlowState, firstPacket p: Packet) -> UInt64 { 0 }
+    public func flowStarted(_ flow: inout FlowState, firstPacket p: Packet) {}
     @inline(__always)
     public func feed(_ chunk: StreamChunk, flow: inout FlowState) {}
 }
@@ -66,9 +70,10 @@ public struct NoDissectors: DissectorSet {
 extension DissectorSet {
     /// Runs one dissector if its bit is set, and clears the bit when it is finished.
     @inline(__always)
-    public func run<D: Dissector>(_ d: D.Type, bit: UInt64, _ chunk: StreamChunk, _ flow: inout FlowState) {
+    public func run<D: Dissector>(_ d: D.Type, bit: UInt64, _ chunk: StreamChunk, _ flow: inout FlowState,
+                                  _ context: DissectorContext) {
         guard flow.dissectorMask & bit != 0 else { return }
-        switch D.feed(chunk, flow: &flow) {
+        switch D.feed(chunk, flow: &flow, context: context) {
         case .wantMore: break
         case .done, .notMine: flow.dissectorMask &= ~bit
         }

@@ -1,0 +1,4 @@
+/// State the dissectors share across flows.
+public final class DissectorContext {
+    public init() {}
+}
