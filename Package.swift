@@ -45,3 +45,14 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// The libFuzzer target exists only for scripts/fuzz, which builds it with
+// -sanitize=fuzzer,address on every Swift module: libFuzzer supplies its main(), so an ordinary
+// build could not link it.
+if Context.environment["FARMWATCH_FUZZ"] != nil {
+    package.targets.append(.executableTarget(
+        name: "farmwatch-fuzz",
+        dependencies: ["FarmwatchCore"],
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+    ))
+}

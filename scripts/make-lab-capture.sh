@@ -26,7 +26,8 @@
 #
 # Needs root and: iproute2 iptables ethtool tcpdump tshark openssh-client
 # openssh-server curl bind9-dnsutils iputils-ping python3 (Debian 12 package names).
-# Namespaces, processes and the temp dir are removed on exit, also on failure.
+# Namespaces, processes and the temp dir are removed on exit, also on failure
+# (KEEP_WORK=1 keeps the temp dir, with every step's output, for debugging).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -50,7 +51,7 @@ die() { log "ERROR: $*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, tcpdump, sshd)"
 missing=()
-for c in ip iptables ethtool tcpdump tshark capinfos ssh scp ssh-keygen /usr/sbin/sshd curl dig ping "$PY"; do
+for c in ip iptables ethtool tcpdump tshark ssh scp ssh-keygen /usr/sbin/sshd curl dig ping "$PY"; do
   command -v "$c" >/dev/null 2>&1 || missing+=("$c")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -76,7 +77,7 @@ cleanup() {
       ip netns del "$ns" 2>/dev/null
     fi
   done
-  rm -rf "$WORK"
+  if [ -n "${KEEP_WORK:-}" ]; then log "kept $WORK (KEEP_WORK set)"; else rm -rf "$WORK"; fi
   if [ "$rc" -ne 0 ]; then log "failed (exit $rc); namespaces and temp files removed"; fi
   exit "$rc"
 }
@@ -145,7 +146,8 @@ inr sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 # The blackhole: the router silently drops anything for $BLACKHOLE before routing
 # (no ICMP unreachable), so the laptop's SYN goes unanswered -> Zeek S0.
 inr iptables -t raw -A PREROUTING -d "$BLACKHOLE" -j DROP
-# Short SYN retries on the laptop: SYN at 0 s, one retry at ~1 s, give up at ~3 s.
+# Short SYN retries on the laptop, so the S0 flow is brief. (On kernel 6.18 with
+# linear SYN timeouts this gives SYNs at ~0, ~1 and ~2 s and gives up at ~3 s.)
 inl sysctl -qw net.ipv4.tcp_syn_retries=1
 
 # ---------------------------------------------------------------- services
@@ -178,11 +180,13 @@ HTML
 # 200 KiB of incompressible bytes for the bulk copy
 head -c 204800 /dev/urandom >"$WORK/report.bin"
 
-ins env -C "$WORK/www" "$PY" -m http.server --bind :: --protocol HTTP/1.1 8080 \
+# (started with `ip netns exec` directly, not through a shell function, so that $! is
+# the server's own pid and the trap can end it)
+ip netns exec "$NS_S" env -C "$WORK/www" "$PY" -m http.server --bind :: --protocol HTTP/1.1 8080 \
   >"$WORK/http.log" 2>&1 &
 PIDS+=($!)
 
-inr "$PY" "$HERE/lab/dns_responder.py" --listen "$R4L" --listen "$R6L" >"$WORK/dns.log" 2>&1 &
+ip netns exec "$NS_R" "$PY" "$HERE/lab/dns_responder.py" --listen "$R4L" --listen "$R6L" >"$WORK/dns.log" 2>&1 &
 PIDS+=($!)
 
 ssh-keygen -q -t ed25519 -N '' -C fwlab-host -f "$WORK/ssh/ssh_host_ed25519_key"
@@ -208,7 +212,7 @@ PrintMotd no
 PrintLastLog no
 Subsystem sftp internal-sftp
 EOF
-ins /usr/sbin/sshd -D -e -f "$WORK/ssh/sshd_config" >"$WORK/sshd.log" 2>&1 &
+ip netns exec "$NS_S" /usr/sbin/sshd -D -e -f "$WORK/ssh/sshd_config" >"$WORK/sshd.log" 2>&1 &
 PIDS+=($!)
 
 wait_for 10 sh -c "ip netns exec $NS_S ss -ltnH 'sport = :8080' | grep -q LISTEN"
@@ -252,7 +256,7 @@ pause() { sleep "$1"; }
 
 PCAP_TMP="$WORK/$NAME.pcap"
 log "starting tcpdump on $NS_L/lap0 (snaplen $SNAPLEN)"
-inl tcpdump -i lap0 -n -U -Z root -s "$SNAPLEN" -w "$PCAP_TMP" >"$WORK/tcpdump.out" 2>"$WORK/tcpdump.err" &
+ip netns exec "$NS_L" tcpdump -i lap0 -n -U -Z root -s "$SNAPLEN" -w "$PCAP_TMP" >"$WORK/tcpdump.out" 2>"$WORK/tcpdump.err" &
 TCPDUMP_PID=$!
 PIDS+=($TCPDUMP_PID)
 wait_for 10 grep -q "listening on" "$WORK/tcpdump.err"
@@ -314,7 +318,7 @@ step refused curl -sS -4 --connect-timeout 5 "https://$S4/"
 pause 1
 
 # 11. blackholed SYN (dropped by the router's iptables raw table)
-expect tcp "$L4" "$BLACKHOLE" 80 S0 blackhole "TCP SYN to a blackholed address, unanswered (SYN + 1 retry)"
+expect tcp "$L4" "$BLACKHOLE" 80 S0 blackhole "TCP SYN to a blackholed address, never answered (SYN retransmitted until the kernel gives up)"
 step blackhole curl -sS -4 --connect-timeout 10 "http://$BLACKHOLE/"
 pause 1
 
@@ -347,6 +351,11 @@ while IFS=$'\t' read -r name rc cmd; do
   fi
 done <"$STEPS"
 cmp -s "$WORK/report.bin" "$WORK/upload/report.bin" || { log "scp copy differs"; fail=1; }
+# the interactive session really ran the typed commands
+# (strip CRs and the terminal escapes bash sends, e.g. bracketed-paste mode ESC[?2004l)
+tr -d '\r' <"$WORK/step-ssh-interactive.out" | sed -e 's/\x1b\[[?0-9;]*[a-zA-Z]//g' >"$WORK/ssh-session.txt"
+grep -qx root "$WORK/ssh-session.txt" && grep -qxF "$(cat /etc/debian_version)" "$WORK/ssh-session.txt" ||
+  { log "ssh session output lacks whoami/debian_version: $(tr -d '\r' <"$WORK/step-ssh-interactive.out" | tail -5 | tr '\n' ' ')"; fail=1; }
 [ "$fail" = 0 ] || die "a step did not behave as planned"
 
 mkdir -p "$OUT_DIR"

@@ -29,6 +29,9 @@ public final class JSONWriter {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// Drops what is buffered without writing it (a writer used only to exercise output code).
+    public func discard() { buffer.removeAll(keepingCapacity: true) }
+
     // MARK: Structure
 
     public func beginObject() {

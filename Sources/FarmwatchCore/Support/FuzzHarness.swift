@@ -1,0 +1,84 @@
+/// Entry points for the libFuzzer targets (scripts/fuzz) and for the regression tests that
+/// replay the inputs they found (Tests/…/FuzzRegressionTests). One function per parser family;
+/// each must survive any bytes without crashing, hanging or growing memory.
+public enum FuzzHarness {
+    public enum Target: String, CaseIterable {
+        case packets, ssh
+
+        public func run(_ data: UnsafeRawBufferPointer) {
+            switch self {
+            case .packets: FuzzHarness.packets(data)
+            case .ssh: FuzzHarness.dissector(SSHDissector.self, data, datagram: false)
+            }
+        }
+    }
+
+    /// Decoder + flow engine + every standard dissector. The input is a stream of frames:
+    /// [link type selector u8][time delta u8][length u16 BE][frame bytes], repeated.
+    public static func packets(_ data: UnsafeRawBufferPointer) {
+        let linkTypes: [Int32] = [LinkType.ethernet, LinkType.raw, LinkType.linuxSLL, LinkType.linuxSLL2,
+                                  LinkType.null, LinkType.loop, LinkType.ppp, LinkType.ipv4, LinkType.ipv6]
+        var config = FlowConfiguration()
+        config.maxFlows = 64
+        let engine = FlowEngine(configuration: config, dissectors: StandardDissectors(), sink: DiscardingSink())
+        var decoder = PacketDecoder()
+        var packet = Packet()
+        var r = ByteReader(data)
+        var ts: Int64 = 1_700_000_000_000_000_000
+        while let sel = r.u8(), let dt = r.u8(), let len = r.u16() {
+            guard let frame = r.take(min(Int(len), r.remaining)) else { break }
+            ts &+= Int64(dt) &* 50_000_000
+            let wire = frame.count + Int(sel >> 4)
+            let result = decoder.decode(frame: frame, linkType: linkTypes[Int(sel & 0x0F) % linkTypes.count],
+                                        timestampNs: ts, wireLength: wire, into: &packet)
+            if result == .ok { engine.process(packet) } else { engine.countUndecoded(result, wireLength: wire) }
+        }
+        engine.finish()
+    }
+
+    /// One dissector fed with the input split into chunks of both directions: each chunk is
+    /// [selector u8][length u16 BE][bytes]; the selector's low bit picks the direction and its
+    /// high bit flags a gap before the chunk.
+    public static func dissector<D: Dissector>(_ d: D.Type, _ data: UnsafeRawBufferPointer, datagram: Bool) {
+        var flow = FlowState(key: FlowKey.fuzzKey, originatorIsA: true, serial: 1, timestampNs: 1)
+        var offsets = [0, 0]
+        let context = DissectorContext()
+        var r = ByteReader(data)
+        var ts: Int64 = 1
+        while let sel = r.u8(), let len = r.u16() {
+            guard let bytes = r.take(min(Int(len), r.remaining)) else { break }
+            let side: Direction = sel & 1 == 0 ? .originator : .responder
+            ts += 1000
+            let chunk = StreamChunk(bytes: bytes, direction: side, timestampNs: ts, streamOffset: offsets[side.rawValue],
+                                    afterGap: sel & 0x80 != 0, isDatagram: datagram)
+            offsets[side.rawValue] += bytes.count
+            if D.feed(chunk, flow: &flow, context: context) != .wantMore { break }
+        }
+        if let m = flow.metadata {
+            let w = JSONWriter(stream: nil)
+            w.beginObject(); m.writeJSON(to: w); w.endObject()
+        }
+    }
+}
+
+private final class DiscardingSink: FlowSink {
+    let writer = JSONWriter(stream: nil)
+    func flowEnded(_ flow: FlowState, reason: FlowEndReason) {
+        // Write the record too: output code sees what the dissectors extracted.
+        FlowRecordWriter.write(flow, reason: reason, to: writer)
+        if writer.buffer.count > 1 << 20 { writer.discard() }
+    }
+}
+
+extension FlowKey {
+    static var fuzzKey: FlowKey {
+        var p = Packet()
+        p.src = IPAddress(v4: 0x0A00_0001)
+        p.dst = IPAddress(v4: 0x0A00_0002)
+        p.srcPort = 40000
+        p.dstPort = 443
+        p.l4Proto = IPProto.tcp
+        var aToB = false
+        return FlowKey(packet: p, isAToB: &aToB)
+    }
+}

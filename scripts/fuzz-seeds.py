@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Cuts capture files into seed inputs for farmwatch's fuzz targets (see FuzzHarness.swift).
+
+    fuzz-seeds.py OUT_DIR [TARGET...]     write seeds for the targets (default: all)
+    fuzz-seeds.py --list                  print the target names
+
+Sources: every capture under captures/, and ../shared/corpus when present. Formats:
+  packets   [link selector u8][time delta u8][length u16 BE][frame]...  (whole frames)
+  stream    [selector u8][length u16 BE][bytes]...  per TCP connection, selector bit 0 =
+            direction (0 originator); datagram targets use the same with one datagram per chunk
+Needs tshark (scripts/setup --test) for the stream and datagram targets.
+"""
+import os, struct, subprocess, sys, glob, hashlib
+
+# Target name -> (kind, predicate on the first payload of the originator side)
+TARGETS = {
+    "packets": ("packets", None),
+    "ssh": ("tcp", lambda first: first.startswith(b"SSH-")),
+}
+LINK_SELECTOR = {1: 0, 101: 1, 113: 2, 276: 3, 0: 4, 108: 5, 9: 6, 228: 7, 229: 8}
+
+def captures():
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    found = glob.glob(os.path.join(root, "captures", "**", "*.pcap*"), recursive=True)
+    corpus = os.path.join(root, "..", "shared", "corpus")
+    found += glob.glob(os.path.join(corpus, "pcaps", "*")) + glob.glob(os.path.join(corpus, "ja4", "pcaps", "*"))
+    return sorted(found)
+
+def classic_frames(path):
+    """Frames of a capture, through tcpdump -w (which also turns pcapng into classic pcap)."""
+    try:
+        raw = subprocess.run(["tcpdump", "-r", path, "-w", "-"], capture_output=True, timeout=60).stdout
+    except Exception:
+        return None, []
+    if len(raw) < 24:
+        return None, []
+    magic = raw[:4]
+    endian = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    linktype = struct.unpack(endian + "I", raw[20:24])[0]
+    frames, off = [], 24
+    while off + 16 <= len(raw):
+        _, _, incl, _ = struct.unpack(endian + "IIII", raw[off:off + 16])
+        off += 16
+        frames.append(raw[off:off + incl])
+        off += incl
+    return linktype, frames
+
+def packet_seeds(path):
+    linktype, frames = classic_frames(path)
+    if linktype not in LINK_SELECTOR or not frames:
+        return []
+    out, seed = [], b""
+    for f in frames[:400]:
+        f = f[:65535]
+        seed += struct.pack(">BBH", LINK_SELECTOR[linktype], 1, len(f)) + f
+        if len(seed) > 32768:
+            out.append(seed); seed = b""
+    if seed:
+        out.append(seed)
+    return out
+
+def payload_streams(path, transport):
+    fields = ["-e", "tcp.stream", "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport", "-e", "tcp.payload"] \
+        if transport == "tcp" else \
+        ["-e", "udp.stream", "-e", "ip.src", "-e", "ipv6.src", "-e", "udp.srcport", "-e", "udp.payload"]
+    flt = "tcp.len>0" if transport == "tcp" else "udp.length>8"
+    try:
+        text = subprocess.run(["tshark", "-n", "-r", path, "-Y", flt, "-T", "fields"] + fields,
+                              capture_output=True, text=True, timeout=120).stdout
+    except Exception:
+        return {}
+    streams = {}
+    for line in text.splitlines():
+        cols = line.split("\t")
+        if len(cols) < 5 or not cols[4]:
+            continue
+        sid, src, port, payload = cols[0], cols[1] or cols[2], cols[3], bytes.fromhex(cols[4].replace(":", ""))
+        s = streams.setdefault(sid, {"orig": (src, port), "chunks": []})
+        s["chunks"].append((0 if (src, port) == s["orig"] else 1, payload))
+    return streams
+
+def stream_seed(chunks):
+    seed = b""
+    for side, payload in chunks[:64]:
+        seed += struct.pack(">BH", side, len(payload[:65535])) + payload[:65535]
+    return seed
+
+def main():
+    if sys.argv[1:] == ["--list"]:
+        print(" ".join(TARGETS))
+        return 0
+    out, wanted = sys.argv[1], (sys.argv[2:] or list(TARGETS))
+    caps = captures()
+    for t in wanted:
+        kind, match = TARGETS[t]
+        d = os.path.join(out, t)
+        os.makedirs(d, exist_ok=True)
+        n = 0
+        for path in caps:
+            if kind == "packets":
+                seeds = packet_seeds(path)
+            else:
+                seeds = [stream_seed(s["chunks"]) for s in payload_streams(path, kind).values()
+                         if s["chunks"] and match(s["chunks"][0][1])]
+            for seed in seeds[:20]:
+                with open(os.path.join(d, hashlib.sha1(seed).hexdigest()), "wb") as f:
+                    f.write(seed)
+                n += 1
+        print(f"fuzz-seeds: {t}: {n} seeds", file=sys.stderr)
+    return 0
+
+if __name__ == "__main__":
+    sys.exit(main())
