@@ -218,7 +218,7 @@ def fx_icmp():
     return 1, "ICMP and ICMPv6; ports are Zeek-style (type, counterpart type or code), stated by construction", [
         Frame(e() / ip4() / ICMP(type=8, id=7, seq=1) / Raw(b"p" * 32), "echo request"),
         Frame(e() / ip4(src=V4_B, dst=V4_A) / ICMP(type=0, id=7, seq=1) / Raw(b"p" * 32), "echo reply"),
-        Frame(e() / ip4() / ICMP(type=13, id=1, seq=1) / Raw(b"\x00" * 12), "timestamp request"),
+        Frame(e() / ip4() / ICMP(type=13, id=1, seq=1, ts_ori=1000, ts_rx=0, ts_tx=0), "timestamp request"),
         Frame(e() / ip4() / ICMP(type=17, id=1, seq=1) / Raw(b"\x00" * 4), "address mask request"),
         Frame(e() / ip4(src=V4_B, dst=V4_A) / ICMP(type=3, code=3) / ip4() / UDP(sport=53000, dport=33434), "port unreachable quoting a UDP datagram"),
         Frame(e() / ip4() / ICMP(type=11, code=0) / ip4(ttl=1) / UDP(sport=1, dport=2), "time exceeded"),

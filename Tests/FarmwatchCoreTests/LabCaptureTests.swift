@@ -9,7 +9,7 @@ import XCTest
 final class LabCaptureTests: XCTestCase {
     struct Truth: Decodable {
         struct Totals: Decodable { let packets: Int; let flows: Int }
-        struct TTLs: Decodable { let orig: [Int]; let resp: [Int] }
+        struct TTLs: Decodable { let orig: [Int]?; let resp: [Int]? }
         struct Flow: Decodable {
             let proto: String
             let orig_h: String, orig_p: Int, resp_h: String, resp_p: Int
@@ -51,11 +51,14 @@ final class LabCaptureTests: XCTestCase {
             if let ob = t.orig_bytes, t.proto != "icmp" { XCTAssertEqual(Int(f.orig.seqBytes), ob, t.what) }
             if let rb = t.resp_bytes, t.proto != "icmp" { XCTAssertEqual(Int(f.resp.seqBytes), rb, t.what) }
             XCTAssertEqual(f.connState, t.conn_state, t.what)
-            if let ttl = t.ttl_seen.orig.first { XCTAssertEqual(Int(f.orig.ttlFirst), ttl, t.what) }
-            if let ttl = t.ttl_seen.resp.first, f.resp.packets > 0 { XCTAssertEqual(Int(f.resp.ttlFirst), ttl, t.what) }
+            if let ttl = t.ttl_seen.orig?.first { XCTAssertEqual(Int(f.orig.ttlFirst), ttl, t.what) }
+            if let ttl = t.ttl_seen.resp?.first, f.resp.packets > 0 { XCTAssertEqual(Int(f.resp.ttlFirst), ttl, t.what) }
         }
     }
 
+    /// The lab capture keeps 512 bytes per frame, so the 1.4 KB KEXINIT segments are cut and
+    /// HASSH cannot be computed (the corpus tests check HASSH on full captures); the banners
+    /// are whole.
     func testTheSSHSessionIsDissected() throws {
         let (flows, _) = try analyzeCapture(TestEnvironment.capture("lab-basic.pcap"), dissectors: StandardDissectors())
         let ssh = flows.filter { $0.responderPort == 22 }
@@ -64,8 +67,7 @@ final class LabCaptureTests: XCTestCase {
             let facts = try XCTUnwrap(f.metadata?.facts(StandardDissectors.sshSlot, as: SSHFacts.self))
             XCTAssertTrue(String(decoding: facts.clientBanner ?? [], as: UTF8.self).hasPrefix("SSH-2.0-OpenSSH_"))
             XCTAssertTrue(String(decoding: facts.serverBanner ?? [], as: UTF8.self).hasPrefix("SSH-2.0-OpenSSH_9.2"))
-            XCTAssertEqual(facts.hassh?.count, 32)
-            XCTAssertEqual(facts.hasshServer?.count, 32)
+            XCTAssertNil(facts.hassh, "KEXINIT cut by the snap length must not give a fingerprint")
         }
     }
 }

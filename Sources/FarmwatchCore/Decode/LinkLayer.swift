@@ -15,7 +15,7 @@ enum LinkLayer {
 
     /// The first step for a capture's link type.
     @inline(__always)
-    static func start(_ linkType: Int32, _ c: inout DecodeCursor, _ p: inout Packet) -> DecodeStep {
+    static func start(_ linkType: Int32, _ c: inout DecodeCursor) -> DecodeStep {
         switch linkType {
         case LinkType.ethernet: return .ethernet
         case LinkType.raw, LinkType.raw12, LinkType.raw14: return .ip
@@ -42,7 +42,6 @@ enum LinkLayer {
         }
         let type = c.bytes.loadBigEndianUInt16(at: o + 12)
         c.offset = o + 14
-        // Values up to 1500 are 802.3 lengths (LLC: STP, CDP, ...), never IP here.
         return etherType(type, &c, &p)
     }
 
@@ -70,6 +69,8 @@ enum LinkLayer {
                 tags += 1
             case etherTypeMPLSUnicast, etherTypeMPLSMulticast: return mpls(&c)
             case 0x8864: return pppoeSession(&c)
+            // ARP, LLDP, PPPoE discovery, ..., and values up to 1500, which are 802.3 lengths
+            // of LLC frames (STP, CDP).
             default: return .done(.notIP)
             }
         }

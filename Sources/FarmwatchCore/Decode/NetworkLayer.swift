@@ -86,17 +86,14 @@ enum NetworkLayer {
         for _ in 0...maxIPv6ExtensionHeaders {
             let length: Int
             switch next {
-            case 0, 43, 60, 135:
-                // Hop-by-hop, routing, destination options, mobility (RFC 6275): length in
-                // 8-octet units not counting the first 8.
-                if let e = c.lacks(2, truncated: .truncatedIPv6, beyondWire: .badIPv6Header) { return .done(.error(e)) }
-                length = (Int(c.bytes[c.offset + 1]) + 1) << 3
-            case 51:
-                // RFC 4302 AH: length in 4-octet units minus 2.
-                if let e = c.lacks(2, truncated: .truncatedIPv6, beyondWire: .badIPv6Header) { return .done(.error(e)) }
-                length = (Int(c.bytes[c.offset + 1]) + 2) << 2
+            case 0, 43, 60, 135, 51:
+                if let e = c.lacks(2, truncated: DecodeError.truncatedIPv6, beyondWire: .badIPv6Header) { return .done(.error(e)) }
+                let units = Int(c.bytes[c.offset + 1])
+                // Hop-by-hop, routing, destination options and mobility (RFC 6275) count
+                // 8-octet units after the first 8; AH (RFC 4302) counts 4-octet units minus 2.
+                length = next == 51 ? (units + 2) << 2 : (units + 1) << 3
             case 44:
-                if let e = c.lacks(8, truncated: .truncatedIPv6, beyondWire: .badIPv6Header) { return .done(.error(e)) }
+                if let e = c.lacks(8, truncated: DecodeError.truncatedIPv6, beyondWire: .badIPv6Header) { return .done(.error(e)) }
                 // A fragment header inside reassembled data would be a fragment of a fragment.
                 guard !p.reassembled else { return .done(.error(.badIPv6Header)) }
                 let b = c.bytes, o = c.offset
@@ -119,7 +116,7 @@ enum NetworkLayer {
             default:
                 return .transport(next)
             }
-            if let e = c.lacks(length, truncated: .truncatedIPv6, beyondWire: .badIPv6Header) { return .done(.error(e)) }
+            if let e = c.lacks(length, truncated: DecodeError.truncatedIPv6, beyondWire: .badIPv6Header) { return .done(.error(e)) }
             next = c.bytes[c.offset]
             c.offset += length
         }

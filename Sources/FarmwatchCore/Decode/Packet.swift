@@ -72,6 +72,37 @@ public struct TCPOptions: Sendable {
     }
 }
 
+/// The UDP datagram that carries a tunnel, and the context it travels in itself.
+public struct CarrierUDP: Sendable {
+    public var present = false
+    public var srcPort: UInt16 = 0
+    public var dstPort: UInt16 = 0
+    public var ipLength: Int = 0
+    public var ttl: UInt8 = 0
+    public var payloadWireLength: Int = 0
+    /// The tunnel the carrier itself is inside (when tunnels nest), else none.
+    public var tunnel: TunnelKind = .none
+    public var tunnelID: UInt32 = 0
+    public var outerSrc: IPAddress = .zero
+    public var outerDst: IPAddress = .zero
+
+    public init() {}
+
+    init(present: Bool, srcPort: UInt16, dstPort: UInt16, ipLength: Int, ttl: UInt8, payloadWireLength: Int,
+         tunnel: TunnelKind, tunnelID: UInt32, outerSrc: IPAddress, outerDst: IPAddress) {
+        self.present = present
+        self.srcPort = srcPort
+        self.dstPort = dstPort
+        self.ipLength = ipLength
+        self.ttl = ttl
+        self.payloadWireLength = payloadWireLength
+        self.tunnel = tunnel
+        self.tunnelID = tunnelID
+        self.outerSrc = outerSrc
+        self.outerDst = outerDst
+    }
+}
+
 /// TCP flag bits as on the wire.
 public enum TCPFlag {
     public static let fin: UInt8 = 0x01
@@ -115,6 +146,11 @@ public struct Packet {
     public var tunnelID: UInt32 = 0
     public var outerSrc: IPAddress = .zero
     public var outerDst: IPAddress = .zero
+
+    /// When the innermost tunnel rides on UDP (VXLAN, Geneve, GTP-U), the carrier's own UDP
+    /// header: the carrier is a flow in its own right (Zeek and tshark list it too), between
+    /// `outerSrc` and `outerDst`.
+    public var carrier = CarrierUDP()
 
     // Network layer (innermost IP header)
     public var ipVersion: UInt8 = 0

@@ -38,7 +38,7 @@ public struct PacketDecoder {
             return .error(.captureLengthInvalid)
         }
         var c = DecodeCursor(frame: frame, wireLength: wireLength > 0 ? wireLength : frame.count)
-        var step = LinkLayer.start(linkType, &c, &p)
+        var step = LinkLayer.start(linkType, &c)
         while true {
             switch step {
             case .ethernet: step = LinkLayer.ethernet(&c, &p)
@@ -107,7 +107,7 @@ struct DecodeCursor {
     /// wire did not carry them (a lying or short header), or `truncated` when only the snap
     /// length cut them.
     @inline(__always)
-    func lacks(_ count: Int, truncated: DecodeError, beyondWire: DecodeError) -> DecodeError? {
+    func lacks<Outcome>(_ count: Int, truncated: Outcome, beyondWire: Outcome) -> Outcome? {
         if count <= end - offset { return nil }
         return count <= wireEnd - offset ? truncated : beyondWire
     }

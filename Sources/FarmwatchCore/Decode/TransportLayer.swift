@@ -37,7 +37,7 @@ enum TransportLayer {
     /// RFC 9293 header; options parsed in place.
     @inline(__always)
     static func tcp(_ c: inout DecodeCursor, _ p: inout Packet) -> DecodeResult {
-        if let e = c.lacks(20, truncated: .truncatedTCP, beyondWire: .truncatedTCP) { return .error(e) }
+        guard c.captured >= 20 else { return .error(.truncatedTCP) }
         let b = c.bytes, o = c.offset
         let headerLength = Int(b[o + 12] >> 4) << 2
         guard headerLength >= 20, headerLength <= c.onWire else { return .error(.badTCPHeader) }
@@ -61,7 +61,7 @@ enum TransportLayer {
     /// length under 8 or over the IP payload is rejected.
     @inline(__always)
     static func udp(_ c: inout DecodeCursor, _ p: inout Packet) -> DecodeStep {
-        if let e = c.lacks(8, truncated: .truncatedUDP, beyondWire: .truncatedUDP) { return .done(.error(e)) }
+        guard c.captured >= 8 else { return .done(.error(.truncatedUDP)) }
         let b = c.bytes, o = c.offset
         let length = Int(b.loadBigEndianUInt16(at: o + 4))
         guard length >= 8, c.limit(toLength: length) else { return .done(.error(.badUDPLength)) }
@@ -79,7 +79,7 @@ enum TransportLayer {
     /// code for one-way messages.
     @inline(__always)
     static func icmp(_ proto: UInt8, _ c: inout DecodeCursor, _ p: inout Packet) -> DecodeResult {
-        if let e = c.lacks(8, truncated: .truncatedICMP, beyondWire: .truncatedICMP) { return .error(e) }
+        guard c.captured >= 8 else { return .error(.truncatedICMP) }
         let type = c.bytes[c.offset]
         let code = c.bytes[c.offset + 1]
         p.icmpType = type

@@ -3,9 +3,10 @@
 ///
 /// A UDP port or GRE protocol type only suggests a tunnel, so its header is validated first:
 /// one that does not parse leaves the packet as the plain UDP or GRE flow it already is
-/// (`.done(.ok)`, the transport fields are set). One that parses but is cut by the snap
-/// length is `.truncatedTunnel`; a GRE header that parses but contradicts itself is
-/// `.badTunnel`. Errors in the inner packet are reported as that inner layer's errors.
+/// (`.ok`, the transport fields are set). A header cut by the snap length is
+/// `.truncatedTunnel`. A header that identifies itself but then contradicts itself (a GRE
+/// header running past its packet, a wrong ERSPAN version, a broken GTP-U extension chain)
+/// is `.badTunnel`. Errors in the inner packet are reported as that inner layer's errors.
 enum Tunnels {
     /// Extension headers followed in one GTP-U header.
     static let maxGTPExtensionHeaders = 8
@@ -19,6 +20,13 @@ enum Tunnels {
     ) -> DecodeStep {
         guard c.tunnelDepth < PacketDecoder.maxTunnelDepth else { return .done(.error(.tunnelTooDeep)) }
         c.tunnelDepth += 1
+        if p.l4Proto == IPProto.udp {
+            p.carrier = CarrierUDP(present: true, srcPort: p.srcPort, dstPort: p.dstPort, ipLength: p.ipLength,
+                                   ttl: p.ttl, payloadWireLength: p.payloadWireLength, tunnel: p.tunnel,
+                                   tunnelID: p.tunnelID, outerSrc: p.outerSrc, outerDst: p.outerDst)
+        } else {
+            p.carrier.present = false
+        }
         p.tunnel = kind
         p.tunnelID = id
         p.outerSrc = p.src
@@ -27,14 +35,11 @@ enum Tunnels {
         return next
     }
 
-    /// nil when `length` header bytes are captured at the cursor; otherwise the step for a
-    /// packet whose header is missing: `.truncatedTunnel` when the snap length cut it, and
-    /// `beyondWire` when the enclosing payload is too short for it.
-    @inline(__always)
-    static func lacks(_ length: Int, _ c: DecodeCursor, beyondWire: DecodeStep) -> DecodeStep? {
-        if length <= c.captured { return nil }
-        return length <= c.onWire ? .done(.error(.truncatedTunnel)) : beyondWire
-    }
+    /// A packet that does not parse as the tunnel its port or protocol suggests stays the
+    /// plain UDP or GRE flow it already is.
+    static var plain: DecodeStep { .done(.ok) }
+    static var truncated: DecodeStep { .done(.error(.truncatedTunnel)) }
+    static var bad: DecodeStep { .done(.error(.badTunnel)) }
 
     // MARK: UDP-borne tunnels
 
@@ -56,13 +61,13 @@ enum Tunnels {
     /// this port) puts a policy id in the first reserved bits, so those are only required to
     /// be zero without it.
     static func vxlan(_ c: inout DecodeCursor, _ p: inout Packet) -> DecodeStep {
-        if let step = lacks(8, c, beyondWire: .done(.ok)) { return step }
+        if let step = c.lacks(8, truncated: truncated, beyondWire: plain) { return step }
         let b = c.bytes, o = c.offset
         let word0 = b.loadBigEndianUInt32(at: o)
         let flags = UInt8(truncatingIfNeeded: word0 >> 24)
         guard flags & 0x08 != 0, flags & 0x77 == 0, flags & 0x80 != 0 || word0 & 0x00FF_FFFF == 0,
             b[o + 7] == 0
-        else { return .done(.ok) }
+        else { return plain }
         let vni = b.loadBigEndianUInt32(at: o + 4) >> 8
         return enter(.vxlan, id: vni, headerLength: 8, &c, &p, then: .ethernet)
     }
@@ -70,18 +75,18 @@ enum Tunnels {
     /// RFC 8926: version 0, option length in 4-byte words, an EtherType naming the payload
     /// (0x6558 for Ethernet), the 24-bit VNI.
     static func geneve(_ c: inout DecodeCursor, _ p: inout Packet) -> DecodeStep {
-        if let step = lacks(8, c, beyondWire: .done(.ok)) { return step }
+        if let step = c.lacks(8, truncated: truncated, beyondWire: plain) { return step }
         let b = c.bytes, o = c.offset
-        guard b[o] >> 6 == 0 else { return .done(.ok) }
+        guard b[o] >> 6 == 0 else { return plain }
         let next: DecodeStep
         switch b.loadBigEndianUInt16(at: o + 2) {
         case 0x6558: next = .ethernet
         case LinkLayer.etherTypeIPv4: next = .ipv4
         case LinkLayer.etherTypeIPv6: next = .ipv6
-        default: return .done(.ok)
+        default: return plain
         }
         let headerLength = 8 + Int(b[o] & 0x3F) << 2
-        if let step = lacks(headerLength, c, beyondWire: .done(.ok)) { return step }
+        if let step = c.lacks(headerLength, truncated: truncated, beyondWire: plain) { return step }
         let vni = b.loadBigEndianUInt32(at: o + 4) >> 8
         return enter(.geneve, id: vni, headerLength: headerLength, &c, &p, then: next)
     }
@@ -91,37 +96,37 @@ enum Tunnels {
     /// extension type; with E, extension headers (length in 4-byte words, next type last)
     /// follow until type 0. Other messages (echo, error indication, end marker) stay UDP.
     static func gtpU(_ c: inout DecodeCursor, _ p: inout Packet) -> DecodeStep {
-        if let step = lacks(8, c, beyondWire: .done(.ok)) { return step }
+        if let step = c.lacks(8, truncated: truncated, beyondWire: plain) { return step }
         let b = c.bytes, o = c.offset
         let flags = b[o]
-        guard flags >> 5 == 1, flags & 0x10 != 0, b[o + 1] == 0xFF else { return .done(.ok) }
+        guard flags >> 5 == 1, flags & 0x10 != 0, b[o + 1] == 0xFF else { return plain }
         // The length counts everything after the mandatory 8 bytes.
-        guard c.limit(toLength: 8 + Int(b.loadBigEndianUInt16(at: o + 2))) else { return .done(.ok) }
+        guard c.limit(toLength: 8 + Int(b.loadBigEndianUInt16(at: o + 2))) else { return plain }
         var headerLength = 8
         if flags & 0x07 != 0 {
             headerLength = 12
-            if let step = lacks(headerLength, c, beyondWire: .done(.error(.badTunnel))) { return step }
+            if let step = c.lacks(headerLength, truncated: truncated, beyondWire: bad) { return step }
             if flags & 0x04 != 0 {
                 var nextType = b[o + 11]
                 var count = 0
                 while nextType != 0 {
-                    guard count < maxGTPExtensionHeaders else { return .done(.error(.badTunnel)) }
-                    if let step = lacks(headerLength + 1, c, beyondWire: .done(.error(.badTunnel))) { return step }
+                    guard count < maxGTPExtensionHeaders else { return bad }
+                    if let step = c.lacks(headerLength + 1, truncated: truncated, beyondWire: bad) { return step }
                     let length = Int(b[o + headerLength]) << 2
-                    guard length > 0 else { return .done(.error(.badTunnel)) }
+                    guard length > 0 else { return bad }
                     headerLength += length
-                    if let step = lacks(headerLength, c, beyondWire: .done(.error(.badTunnel))) { return step }
+                    if let step = c.lacks(headerLength, truncated: truncated, beyondWire: bad) { return step }
                     nextType = b[o + headerLength - 1]
                     count += 1
                 }
             }
         }
-        if let step = lacks(headerLength + 1, c, beyondWire: .done(.ok)) { return step }
+        if let step = c.lacks(headerLength + 1, truncated: truncated, beyondWire: plain) { return step }
         let next: DecodeStep
         switch b[o + headerLength] >> 4 {
         case 4: next = .ipv4
         case 6: next = .ipv6
-        default: return .done(.ok)  // Ethernet or unstructured PDU sessions are not opened.
+        default: return plain  // Ethernet or unstructured PDU sessions are not opened.
         }
         return enter(.gtpU, id: b.loadBigEndianUInt32(at: o + 4), headerLength: headerLength, &c, &p, then: next)
     }
@@ -132,25 +137,25 @@ enum Tunnels {
     /// enhanced GRE of PPTP (version 1). RFC 1701 source routing and recursion control are
     /// obsolete and not opened. The key, when present, is the tunnel id.
     static func gre(_ c: inout DecodeCursor, _ p: inout Packet) -> DecodeStep {
-        if let step = lacks(4, c, beyondWire: .done(.error(.badTunnel))) { return step }
+        if let step = c.lacks(4, truncated: truncated, beyondWire: bad) { return step }
         let b = c.bytes, o = c.offset
         let flags = b.loadBigEndianUInt16(at: o)
         let proto = b.loadBigEndianUInt16(at: o + 2)
         switch flags & 0x0007 {
         case 0:
             // Routing present, strict source route, recursion, the v1 ack bit, reserved flags.
-            guard flags & 0x4FF8 == 0 else { return .done(.ok) }
+            guard flags & 0x4FF8 == 0 else { return plain }
             var headerLength = 4
             if flags & 0x8000 != 0 { headerLength += 4 }  // checksum + reserved
             var key: UInt32 = 0
             if flags & 0x2000 != 0 {
-                if let step = lacks(headerLength + 4, c, beyondWire: .done(.error(.badTunnel))) { return step }
+                if let step = c.lacks(headerLength + 4, truncated: truncated, beyondWire: bad) { return step }
                 key = b.loadBigEndianUInt32(at: o + headerLength)
                 headerLength += 4
             }
             let hasSequence = flags & 0x1000 != 0
             if hasSequence { headerLength += 4 }
-            if let step = lacks(headerLength, c, beyondWire: .done(.error(.badTunnel))) { return step }
+            if let step = c.lacks(headerLength, truncated: truncated, beyondWire: bad) { return step }
             switch proto {
             case LinkLayer.etherTypeIPv4, LinkLayer.etherTypeIPv6, LinkLayer.etherTypeMPLSUnicast,
                 LinkLayer.etherTypeMPLSMulticast:
@@ -166,20 +171,20 @@ enum Tunnels {
             case 0x22EB:
                 return erspan(headerLength: headerLength, version: 2, &c, &p)
             default:
-                return .done(.ok)
+                return plain
             }
         case 1:
             // PPTP: key present holding payload length and call id; no checksum, routing
             // or reserved flags; protocol PPP.
-            guard flags & 0xEF78 == 0x2000, proto == 0x880B else { return .done(.ok) }
+            guard flags & 0xEF78 == 0x2000, proto == 0x880B else { return plain }
             var headerLength = 8
             if flags & 0x1000 != 0 { headerLength += 4 }  // sequence number
             if flags & 0x0080 != 0 { headerLength += 4 }  // acknowledgment number
-            if let step = lacks(headerLength, c, beyondWire: .done(.error(.badTunnel))) { return step }
+            if let step = c.lacks(headerLength, truncated: truncated, beyondWire: bad) { return step }
             // Only PPP frames carrying IP are opened; LCP, CCP and MPPE-encrypted frames
             // (the usual case) stay GRE.
             guard let (pppProto, pppLength) = LinkLayer.pppProtocol(b, at: o + headerLength, end: c.end) else {
-                return .done(.ok)
+                return plain
             }
             let callID = UInt32(b.loadBigEndianUInt16(at: o + 6))
             switch pppProto {
@@ -188,10 +193,10 @@ enum Tunnels {
             case LinkLayer.pppIPv6:
                 return enter(.gre, id: callID, headerLength: headerLength + pppLength, &c, &p, then: .ipv6)
             default:
-                return .done(.ok)
+                return plain
             }
         default:
-            return .done(.ok)
+            return plain
         }
     }
 
@@ -201,9 +206,9 @@ enum Tunnels {
     /// carry a 10-bit session id, the tunnel id.
     static func erspan(headerLength gre: Int, version: UInt8, _ c: inout DecodeCursor, _ p: inout Packet) -> DecodeStep {
         let fixed = version == 1 ? 8 : 12
-        if let step = lacks(gre + fixed, c, beyondWire: .done(.error(.badTunnel))) { return step }
+        if let step = c.lacks(gre + fixed, truncated: truncated, beyondWire: bad) { return step }
         let b = c.bytes, h = c.offset + gre
-        guard b[h] >> 4 == version else { return .done(.error(.badTunnel)) }
+        guard b[h] >> 4 == version else { return bad }
         let session = UInt32(b.loadBigEndianUInt16(at: h + 2) & 0x03FF)
         guard version == 2 else {
             return enter(.erspan, id: session, headerLength: gre + fixed, &c, &p, then: .ethernet)
@@ -215,7 +220,7 @@ enum Tunnels {
         default: return .done(.error(.badTunnel))
         }
         let headerLength = gre + fixed + (b[h + 11] & 0x01 != 0 ? 8 : 0)
-        if let step = lacks(headerLength, c, beyondWire: .done(.error(.badTunnel))) { return step }
+        if let step = c.lacks(headerLength, truncated: truncated, beyondWire: bad) { return step }
         return enter(.erspan, id: session, headerLength: headerLength, &c, &p, then: next)
     }
 }

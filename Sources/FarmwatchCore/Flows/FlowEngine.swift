@@ -79,12 +79,41 @@ public final class FlowEngine<Dissectors: DissectorSet> {
         stats.decodeErrors[kind.rawValue] &+= UInt64(n)
     }
 
-    /// Accounts one decoded packet to its flow.
+    /// Accounts one decoded packet to its flow (and a tunnel's UDP carrier to its own flow).
     @inline(__always)
     public func process(_ p: Packet) {
         stats.packets += 1
         stats.flowPackets += 1
         stats.bytes &+= UInt64(p.wireLength)
+        if p.carrier.present { account(carrierPacket(p)) }
+        account(p)
+    }
+
+    /// The tunnel's carrier datagram as a packet of its own: outer addresses, the carrier's
+    /// UDP ports, no payload for the dissectors (the inner flow gets that).
+    private func carrierPacket(_ p: Packet) -> Packet {
+        var q = p
+        let c = p.carrier
+        q.src = p.outerSrc
+        q.dst = p.outerDst
+        q.srcPort = c.srcPort
+        q.dstPort = c.dstPort
+        q.l4Proto = IPProto.udp
+        q.tcpFlags = 0
+        q.ttl = c.ttl
+        q.ipLength = c.ipLength
+        q.payloadWireLength = c.payloadWireLength
+        q.payload = UnsafeRawBufferPointer(start: nil, count: 0)
+        q.tunnel = c.tunnel
+        q.tunnelID = c.tunnelID
+        q.outerSrc = c.outerSrc
+        q.outerDst = c.outerDst
+        q.carrier.present = false
+        return q
+    }
+
+    @inline(__always)
+    private func account(_ p: Packet) {
         var ts = p.timestampNs
         if stats.firstTimestampNs == 0 { stats.firstTimestampNs = ts }
         if ts < clockNs {
@@ -215,16 +244,13 @@ public final class FlowEngine<Dissectors: DissectorSet> {
 
     /// Who started the flow, judged from its first packet: the SYN's sender; the receiver of
     /// a SYN-ACK; otherwise the sender, unless only the sender's port looks like a service
-    /// (a capture that starts mid-conversation, or with a reply) — Zeek's heuristic.
+    /// (a capture that starts mid-conversation, or with a reply) — Zeek's heuristic. ICMP is
+    /// never flipped (as in Zeek): the first message's sender originates.
     static func senderIsOriginator(_ p: Packet) -> (Bool, flipped: Bool) {
         if p.l4Proto == IPProto.tcp {
             let synAck = p.tcpFlags & (TCPFlag.syn | TCPFlag.ack)
             if synAck == TCPFlag.syn { return (true, false) }
             if synAck == TCPFlag.syn | TCPFlag.ack { return (false, true) }
-        }
-        if p.l4Proto == IPProto.icmp || p.l4Proto == IPProto.icmpv6 {
-            let reply = ServicePorts.isICMPReply(p.icmpType, v6: p.l4Proto == IPProto.icmpv6)
-            return (!reply, reply)
         }
         if p.l4Proto == IPProto.tcp || p.l4Proto == IPProto.udp {
             if ServicePorts.looksLikeService(p.srcPort) && !ServicePorts.looksLikeService(p.dstPort) {

@@ -14,12 +14,4 @@ enum ServicePorts {
             return false
         }
     }
-
-    /// ICMP message types that answer a request (echo reply, router advertisement, timestamp,
-    /// information and address-mask replies; ICMPv6 echo reply, router and neighbour adverts).
-    @inline(__always)
-    static func isICMPReply(_ type: UInt8, v6: Bool) -> Bool {
-        if v6 { return type == 129 || type == 134 || type == 136 }
-        return type == 0 || type == 9 || type == 14 || type == 16 || type == 18
-    }
 }
