@@ -65,7 +65,8 @@ def payload_streams(path, transport):
         ["-e", "udp.stream", "-e", "ip.src", "-e", "ipv6.src", "-e", "udp.srcport", "-e", "udp.payload"]
     flt = "tcp.len>0" if transport == "tcp" else "udp.length>8"
     try:
-        text = subprocess.run(["tshark", "-n", "-r", path, "-Y", flt, "-T", "fields"] + fields,
+        # occurrence=l: the innermost value when a frame carries tunnels (several headers)
+        text = subprocess.run(["tshark", "-n", "-r", path, "-Y", flt, "-T", "fields", "-E", "occurrence=l"] + fields,
                               capture_output=True, text=True, timeout=120).stdout
     except Exception:
         return {}
@@ -74,7 +75,11 @@ def payload_streams(path, transport):
         cols = line.split("\t")
         if len(cols) < 5 or not cols[4]:
             continue
-        sid, src, port, payload = cols[0], cols[1] or cols[2], cols[3], bytes.fromhex(cols[4].replace(":", ""))
+        try:
+            payload = bytes.fromhex(cols[4].replace(":", ""))
+        except ValueError:
+            continue
+        sid, src, port = cols[0], cols[1] or cols[2], cols[3]
         s = streams.setdefault(sid, {"orig": (src, port), "chunks": []})
         s["chunks"].append((0 if (src, port) == s["orig"] else 1, payload))
     return streams

@@ -20,7 +20,10 @@ public enum FuzzHarness {
                                   LinkType.null, LinkType.loop, LinkType.ppp, LinkType.ipv4, LinkType.ipv6]
         var config = FlowConfiguration()
         config.maxFlows = 64
-        let engine = FlowEngine(configuration: config, dissectors: StandardDissectors(), sink: DiscardingSink())
+        var reassembly = StreamReassembler.Limits()
+        reassembly.arenaBytes = 64 * 1024   // small: the fuzzer builds an engine per input
+        let engine = FlowEngine(configuration: config, dissectors: StandardDissectors(), reassembly: reassembly,
+                                sink: DiscardingSink())
         var decoder = PacketDecoder()
         var packet = Packet()
         var r = ByteReader(data)
