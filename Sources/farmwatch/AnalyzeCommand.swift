@@ -32,10 +32,8 @@ struct AnalyzeCommand: ParsableCommand {
         for p in resolved.problems { warn(p) }
         var limits = CaptureLimits()
         limits.packetCount = count
-        let run = AnalysisRun(options: analysis, limits: limits,
-                              progressBytes: resolved.totalBytes > 0 ? resolved.totalBytes : nil,
-                              problems: resolved.problems)
-        let status = run.execute(.files(resolved.paths, filter: filter))
+        let settings = analysis.settings(limits: limits, progressBytes: resolved.totalBytes > 0 ? resolved.totalBytes : nil)
+        let status = AnalysisSession.run(.files(resolved.paths, filter: filter), settings: settings, problems: resolved.problems)
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -1,9 +1,7 @@
 import ArgumentParser
 import FarmwatchCore
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case summary, json
-}
+extension OutputFormat: ExpressibleByArgument {}
 
 /// Options shared by offline and live analysis: output and the flow engine's bounds.
 struct AnalysisOptions: ParsableArguments {
@@ -45,6 +43,16 @@ struct AnalysisOptions: ParsableArguments {
             throw ValidationError("\(name) must be a positive number of seconds")
         }
         guard activeTimeout >= 0 else { throw ValidationError("--active-timeout must be >= 0") }
+    }
+
+    func settings(limits: CaptureLimits, progressBytes: Int64?) -> AnalysisSettings {
+        var s = AnalysisSettings()
+        s.flows = flowConfiguration
+        s.flowsOnly = flowsOnly
+        s.format = format
+        s.limits = limits
+        s.progressBytes = progressBytes
+        return s
     }
 
     var flowConfiguration: FlowConfiguration {

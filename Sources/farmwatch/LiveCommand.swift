@@ -72,8 +72,8 @@ struct LiveCommand: ParsableCommand {
         limits.packetCount = count
         limits.durationSeconds = duration
         limits.statusIntervalSeconds = statusInterval
-        let run = AnalysisRun(options: analysis, limits: limits, progressBytes: nil, problems: [])
-        let status = run.execute(.live(source))
+        let status = AnalysisSession.run(.live(source), settings: analysis.settings(limits: limits, progressBytes: nil),
+                                         problems: [])
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -67,5 +67,8 @@ public struct ConnectionHistory {
         return s
     }
 
-    public func contains(_ c: Character) -> Bool { string.contains(c) }
+    /// The letters as bytes, without building a String (output path).
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        letters.span.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[0..<Int(count)])) }
+    }
 }

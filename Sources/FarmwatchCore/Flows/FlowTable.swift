@@ -6,18 +6,20 @@ final class FlowTable {
     let capacity: Int
     /// Flow slots; slots below `initializedHighWater` that are not on the free list are live.
     let flows: UnsafeMutablePointer<FlowState>
-    private var initializedHighWater: Int32 = 0
+    // Touched on every packet from one thread: no runtime exclusivity checks (see FlowEngine).
+    @exclusivity(unchecked) private var initializedHighWater: Int32 = 0
     private let freeList: UnsafeMutablePointer<Int32>
-    private var freeCount = 0
-    private(set) var count = 0
+    @exclusivity(unchecked) private var freeCount = 0
+    @exclusivity(unchecked) private(set) var count = 0
 
     /// Index entries: (32-bit tag << 32) | (slot + 1); 0 is empty.
     private let index: UnsafeMutablePointer<UInt64>
     private let indexMask: Int
     private let seed: UInt64
 
-    private var lruHead = [Int32](repeating: -1, count: TimeoutClass.allCases.count)
-    private var lruTail = [Int32](repeating: -1, count: TimeoutClass.allCases.count)
+    private let lruHead: UnsafeMutablePointer<Int32>
+    private let lruTail: UnsafeMutablePointer<Int32>
+    private let classCount = TimeoutClass.allCases.count
     /// Where each slot's entry sits in the index, so removal needs no second lookup.
     private let indexPosition: UnsafeMutablePointer<Int32>
 
@@ -34,6 +36,10 @@ final class FlowTable {
         indexMask = size - 1
         index = .allocate(capacity: size)
         index.initialize(repeating: 0, count: size)
+        lruHead = .allocate(capacity: TimeoutClass.allCases.count)
+        lruHead.initialize(repeating: -1, count: TimeoutClass.allCases.count)
+        lruTail = .allocate(capacity: TimeoutClass.allCases.count)
+        lruTail.initialize(repeating: -1, count: TimeoutClass.allCases.count)
     }
 
     deinit {
@@ -42,6 +48,8 @@ final class FlowTable {
         freeList.deallocate()
         indexPosition.deallocate()
         index.deallocate()
+        lruHead.deallocate()
+        lruTail.deallocate()
     }
 
     var isFull: Bool { count == capacity }
@@ -135,7 +143,7 @@ final class FlowTable {
     func stalest() -> Int32 {
         var best: Int32 = -1
         var bestTs = Int64.max
-        for c in 0..<lruHead.count {
+        for c in 0..<classCount {
             let h = lruHead[c]
             if h >= 0 && flows[Int(h)].lastTimestampNs < bestTs {
                 bestTs = flows[Int(h)].lastTimestampNs
@@ -169,7 +177,7 @@ final class FlowTable {
 
     /// Calls `body` with every live slot (order unspecified).
     func forEachLive(_ body: (Int32) -> Void) {
-        for c in 0..<lruHead.count {
+        for c in 0..<classCount {
             var s = lruHead[c]
             while s >= 0 {
                 let next = flows[Int(s)].lruNext

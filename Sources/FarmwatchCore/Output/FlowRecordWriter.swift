@@ -8,23 +8,23 @@ public enum FlowRecordWriter {
         w.beginObject()
         w.field("type", "flow")
         w.key("ts"); w.fixed(f.firstTimestampNs, scale: 1_000_000_000, decimals: 6)
-        w.field("uid", uid(f))
-        w.field("id.orig_h", f.originatorAddress.description)
+        w.key("uid"); writeUID(f, w)
+        w.key("id.orig_h"); w.ip(f.originatorAddress)
         w.field("id.orig_p", f.originatorPort)
-        w.field("id.resp_h", f.responderAddress.description)
+        w.key("id.resp_h"); w.ip(f.responderAddress)
         w.field("id.resp_p", f.responderPort)
-        w.field("proto", protoName(f.key.proto))
+        w.key("proto"); writeProto(f.key.proto, w)
         w.key("duration"); w.fixed(f.lastTimestampNs - f.firstTimestampNs, scale: 1_000_000_000, decimals: 6)
         w.field("orig_bytes", f.orig.seqBytes)
         w.field("resp_bytes", f.resp.seqBytes)
         w.field("conn_state", f.connState)
-        w.field("history", f.history.string)
+        w.key("history"); f.history.withBytes { w.string(bytes: $0) }
         w.field("orig_pkts", f.orig.packets)
         w.field("orig_ip_bytes", f.orig.ipBytes)
         w.field("resp_pkts", f.resp.packets)
         w.field("resp_ip_bytes", f.resp.ipBytes)
-        if f.orig.packets > 0 && f.orig.mac != 0 { w.field("orig_l2_addr", macString(f.orig.mac)) }
-        if f.resp.packets > 0 && f.resp.mac != 0 { w.field("resp_l2_addr", macString(f.resp.mac)) }
+        if f.orig.packets > 0 && f.orig.mac != 0 { w.key("orig_l2_addr"); w.mac(f.orig.mac) }
+        if f.resp.packets > 0 && f.resp.mac != 0 { w.key("resp_l2_addr"); w.mac(f.resp.mac) }
         if f.key.vlanOuter != 0 { w.field("vlan", f.key.vlanOuter) }
         if f.key.vlanInner != 0 { w.field("inner_vlan", f.key.vlanInner) }
 
@@ -34,8 +34,8 @@ public enum FlowRecordWriter {
             w.key("tunnel"); w.beginObject()
             w.field("kind", f.key.tunnel.name)
             if f.key.tunnelID != 0 { w.field("id", f.key.tunnelID) }
-            w.field("outer_orig_h", f.outerSrc.description)
-            w.field("outer_resp_h", f.outerDst.description)
+            w.key("outer_orig_h"); w.ip(f.outerSrc)
+            w.key("outer_resp_h"); w.ip(f.outerDst)
             w.endObject()
         }
         w.field("orig_payload_bytes", f.orig.payloadBytes)
@@ -75,13 +75,13 @@ public enum FlowRecordWriter {
             let o = s.handshakeOptions
             if s.hasHandshakeOptions {
                 if side == .originator {
-                    w.field("orig_syn_options", o.layoutDescription)
+                    w.key("orig_syn_options"); writeLayout(o, w)
                     if o.hasMSS { w.field("orig_mss", o.mss) }
                     if o.hasWindowScale { w.field("orig_wscale", o.windowScale) }
                     w.field("orig_sack_ok", o.sackPermitted)
                     w.field("orig_tcp_timestamps", o.hasTimestamps)
                 } else {
-                    w.field("resp_synack_options", o.layoutDescription)
+                    w.key("resp_synack_options"); writeLayout(o, w)
                     if o.hasMSS { w.field("resp_mss", o.mss) }
                     if o.hasWindowScale { w.field("resp_wscale", o.windowScale) }
                     w.field("resp_sack_ok", o.sackPermitted)
@@ -139,28 +139,54 @@ public enum FlowRecordWriter {
         }
     }
 
-    public static func macString(_ mac: UInt64) -> String {
-        let hex = Array("0123456789abcdef")
-        var s = ""
-        for i in (0..<6).reversed() {
-            let b = Int((mac >> (UInt64(i) * 8)) & 0xFF)
-            s.append(hex[b >> 4]); s.append(hex[b & 0xF])
-            if i > 0 { s.append(":") }
+    private static func writeProto(_ p: UInt8, _ w: JSONWriter) {
+        switch p {
+        case IPProto.tcp: w.string("tcp" as StaticString)
+        case IPProto.udp: w.string("udp" as StaticString)
+        case IPProto.icmp, IPProto.icmpv6: w.string("icmp" as StaticString)
+        default: w.string(protoName(p))
         }
-        return s
     }
+
+    /// Option kinds as "2-4-8-1-3".
+    private static func writeLayout(_ o: TCPOptions, _ w: JSONWriter) {
+        var text = InlineArray<64, UInt8>(repeating: 0)
+        var n = 0
+        for i in 0..<Int(o.layoutCount) {
+            if i > 0 { text[n] = UInt8(ascii: "-"); n += 1 }
+            let k = o.kind(at: i)
+            if k >= 100 { text[n] = UInt8(ascii: "0") + k / 100; n += 1 }
+            if k >= 10 { text[n] = UInt8(ascii: "0") + (k / 10) % 10; n += 1 }
+            text[n] = UInt8(ascii: "0") + k % 10; n += 1
+        }
+        text.span.withUnsafeBytes { w.string(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+    }
+
+    /// "00:0c:29:95:47:5e" (for text output; JSON writes it in place with `JSONWriter.mac`).
+    public static func macString(_ mac: UInt64) -> String {
+        let w = JSONWriter(stream: nil)
+        w.mac(mac)
+        return String(decoding: w.buffer.dropFirst().dropLast(), as: UTF8.self)
+    }
+
+    private static let base62: [UInt8] = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
     /// A Zeek-style connection uid: "C" and 17 base-62 characters. Derived from the flow's
     /// identity and start time, so the same capture always gives the same uids.
-    public static func uid(_ f: FlowState) -> String {
-        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+    private static func writeUID(_ f: FlowState, _ w: JSONWriter) {
         var a = f.key.hash(seed: 0x6661_726D_7761_7463) ^ UInt64(bitPattern: f.firstTimestampNs)
         var b = FlowKey.mix(a ^ f.serial)
         a = FlowKey.mix(a)
-        var s = "C"
-        for i in 0..<17 {
-            if i < 10 { s.append(alphabet[Int(a % 62)]); a /= 62 } else { s.append(alphabet[Int(b % 62)]); b /= 62 }
+        var text = InlineArray<18, UInt8>(repeating: UInt8(ascii: "C"))
+        for i in 1..<18 {
+            if i <= 10 { text[i] = base62[Int(a % 62)]; a /= 62 } else { text[i] = base62[Int(b % 62)]; b /= 62 }
         }
-        return s
+        text.span.withUnsafeBytes { w.string(bytes: $0) }
+    }
+
+    public static func uid(_ f: FlowState) -> String {
+        let w = JSONWriter(stream: nil)
+        writeUID(f, w)
+        return String(decoding: w.buffer.dropFirst().dropLast(), as: UTF8.self)
     }
 }

@@ -9,81 +9,144 @@ import Darwin
 /// written as \u00XX escapes of each byte, so nothing from a packet can break a line, the JSON
 /// or a terminal reading it.
 public final class JSONWriter {
-    public private(set) var buffer: [UInt8] = []
+    // A plain byte buffer written from one thread: no uniqueness or exclusivity checks on
+    // every appended byte (they were most of the output cost).
+    @exclusivity(unchecked) private var storage: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private var capacity: Int
+    @exclusivity(unchecked) private var count = 0
     private let stream: UnsafeMutablePointer<FILE>?
-    private var needsComma: [Bool] = []
+    /// One bit per open object/array level: set once the level holds a value (a comma is due).
+    @exclusivity(unchecked) private var commaDue: UInt64 = 0
+    @exclusivity(unchecked) private var depth = 0
     private let flushThreshold = 1 << 16
 
     /// `stream` nil keeps everything in `buffer` (tests).
     public init(stream: UnsafeMutablePointer<FILE>?) {
         self.stream = stream
-        buffer.reserveCapacity(flushThreshold * 2)
+        capacity = flushThreshold * 2
+        storage = .allocate(capacity: capacity)
     }
 
-    deinit { flush() }
+    deinit {
+        flush()
+        storage.deallocate()
+    }
+
+    /// What is buffered and not yet flushed (tests read the output here).
+    public var buffer: [UInt8] { Array(UnsafeBufferPointer(start: storage, count: count)) }
+    public var bufferedCount: Int { count }
 
     public func flush() {
-        guard let stream, !buffer.isEmpty else { return }
-        buffer.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, $0.count, stream) }
+        guard let stream, count > 0 else { return }
+        _ = fwrite(storage, 1, count, stream)
         fflush(stream)
-        buffer.removeAll(keepingCapacity: true)
+        count = 0
     }
 
     /// Drops what is buffered without writing it (a writer used only to exercise output code).
-    public func discard() { buffer.removeAll(keepingCapacity: true) }
+    public func discard() { count = 0 }
 
-    // MARK: Structure
+    @inline(__always)
+    private func put(_ b: UInt8) {
+        if count == capacity { grow(1) }
+        storage[count] = b
+        count += 1
+    }
+
+    @inline(__always)
+    private func put(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        if capacity - count < bytes.count { grow(bytes.count) }
+        (storage + count).update(from: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        count += bytes.count
+    }
+
+    private func grow(_ needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity - count < needed { newCapacity *= 2 }
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        bigger.update(from: storage, count: count)
+        storage.deallocate()
+        storage = bigger
+        capacity = newCapacity
+    }
+
+    // MARK: Structure (nesting up to 64 levels)
 
     public func beginObject() {
         separator()
-        buffer.append(UInt8(ascii: "{"))
-        needsComma.append(false)
+        put(UInt8(ascii: "{"))
+        push()
     }
 
     public func endObject() {
-        buffer.append(UInt8(ascii: "}"))
-        needsComma.removeLast()
-        if needsComma.isEmpty { endLine() }
+        put(UInt8(ascii: "}"))
+        pop()
+        if depth == 0 { endLine() }
     }
 
     public func beginArray() {
         separator()
-        buffer.append(UInt8(ascii: "["))
-        needsComma.append(false)
+        put(UInt8(ascii: "["))
+        push()
     }
 
     public func endArray() {
-        buffer.append(UInt8(ascii: "]"))
-        needsComma.removeLast()
+        put(UInt8(ascii: "]"))
+        pop()
+    }
+
+    @inline(__always) private func push() {
+        precondition(depth < 64, "JSON nesting deeper than 64 levels")
+        depth += 1
+        commaDue &= ~(1 << UInt64(depth - 1))
+    }
+
+    @inline(__always) private func pop() {
+        depth -= 1
     }
 
     private func endLine() {
-        buffer.append(UInt8(ascii: "\n"))
-        if buffer.count >= flushThreshold { flush() }
+        put(UInt8(ascii: "\n"))
+        if count >= flushThreshold { flush() }
     }
 
     /// Writes `"name":`; the value call that follows writes no separator.
     public func key(_ name: StaticString) {
         separator()
-        buffer.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { buffer.append(contentsOf: $0) }
-        buffer.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
-        if !needsComma.isEmpty { needsComma[needsComma.count - 1] = false }
+        put(UInt8(ascii: "\""))
+        ascii(name)
+        put(UInt8(ascii: "\""))
+        put(UInt8(ascii: ":"))
+        valueFollows()
     }
 
     /// Writes a key that is not a literal (e.g. a decode-error kind).
     public func key(dynamic name: String) {
         separator()
-        writeEscaped(Array(name.utf8))
-        buffer.append(UInt8(ascii: ":"))
-        if !needsComma.isEmpty { needsComma[needsComma.count - 1] = false }
+        var name = name
+        name.withUTF8 { writeEscaped(UnsafeRawBufferPointer($0)) }
+        put(UInt8(ascii: ":"))
+        valueFollows()
     }
 
     @inline(__always)
     private func separator() {
-        guard let last = needsComma.last else { return }
-        if last { buffer.append(UInt8(ascii: ",")) }
-        needsComma[needsComma.count - 1] = true
+        guard depth > 0 else { return }
+        let bit: UInt64 = 1 << UInt64(depth - 1)
+        if commaDue & bit != 0 { put(UInt8(ascii: ",")) }
+        commaDue |= bit
+    }
+
+    /// After a key: the value must not be preceded by a comma.
+    @inline(__always)
+    private func valueFollows() {
+        commaDue &= ~(1 << UInt64(depth - 1))
+    }
+
+    @inline(__always)
+    private func ascii(_ s: StaticString) {
+        s.withUTF8Buffer { put(UnsafeRawBufferPointer($0)) }
     }
 
     // MARK: Values
@@ -91,13 +154,60 @@ public final class JSONWriter {
     public func string(_ s: String) {
         separator()
         var s = s
-        s.withUTF8 { writeEscaped($0) }
+        s.withUTF8 { writeEscaped(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// A string literal known to need no escaping.
+    public func string(_ s: StaticString) {
+        separator()
+        put(UInt8(ascii: "\""))
+        ascii(s)
+        put(UInt8(ascii: "\""))
     }
 
     /// A string from the wire: bytes, possibly not UTF-8.
-    public func string<C: Collection>(bytes: C) where C.Element == UInt8 {
+    public func string(bytes: UnsafeRawBufferPointer) {
         separator()
         writeEscaped(bytes)
+    }
+
+    public func string(bytes: [UInt8]) {
+        separator()
+        bytes.withUnsafeBytes { writeEscaped($0) }
+    }
+
+    public func string<C: Collection>(bytes: C) where C.Element == UInt8 {
+        string(bytes: Array(bytes))
+    }
+
+    /// An IP address in its text form (dotted quad, RFC 5952 IPv6), written in place.
+    public func ip(_ a: IPAddress) {
+        separator()
+        put(UInt8(ascii: "\""))
+        if a.isV4 {
+            let v = a.v4Value
+            appendDecimal(v >> 24); put(UInt8(ascii: "."))
+            appendDecimal((v >> 16) & 0xFF); put(UInt8(ascii: "."))
+            appendDecimal((v >> 8) & 0xFF); put(UInt8(ascii: "."))
+            appendDecimal(v & 0xFF)
+        } else {
+            var text = a.description
+            text.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+        }
+        put(UInt8(ascii: "\""))
+    }
+
+    /// A 48-bit MAC address as "00:0c:29:95:47:5e".
+    public func mac(_ m: UInt64) {
+        separator()
+        put(UInt8(ascii: "\""))
+        for i in (0..<6).reversed() {
+            let b = Int((m >> (UInt64(i) * 8)) & 0xFF)
+            put(JSONWriter.hex[b >> 4])
+            put(JSONWriter.hex[b & 0xF])
+            if i > 0 { put(UInt8(ascii: ":")) }
+        }
+        put(UInt8(ascii: "\""))
     }
 
     public func int<T: BinaryInteger>(_ v: T) {
@@ -107,12 +217,12 @@ public final class JSONWriter {
 
     public func bool(_ v: Bool) {
         separator()
-        buffer.append(contentsOf: v ? Array("true".utf8) : Array("false".utf8))
+        if v { ascii("true") } else { ascii("false") }
     }
 
     public func null() {
         separator()
-        buffer.append(contentsOf: Array("null".utf8))
+        ascii("null")
     }
 
     /// A fixed-point number: `value / 10^decimals` written with exactly `decimals` places
@@ -120,19 +230,19 @@ public final class JSONWriter {
     public func fixed(_ value: Int64, scale: Int64, decimals: Int) {
         separator()
         var v = value
-        if v < 0 { buffer.append(UInt8(ascii: "-")); v = v == .min ? .max : -v }
+        if v < 0 { put(UInt8(ascii: "-")); v = v == .min ? .max : -v }
         let whole = v / scale
         let frac = v % scale
         appendDecimal(whole)
         guard decimals > 0 else { return }
-        buffer.append(UInt8(ascii: "."))
+        put(UInt8(ascii: "."))
         // Scale the fraction to `decimals` digits.
         var digitsScale: Int64 = 1
         for _ in 0..<decimals { digitsScale *= 10 }
         let scaled = frac * digitsScale / scale
         var divisor = digitsScale / 10
         while divisor > 0 {
-            buffer.append(UInt8(ascii: "0") + UInt8((scaled / divisor) % 10))
+            put(UInt8(ascii: "0") + UInt8((scaled / divisor) % 10))
             divisor /= 10
         }
     }
@@ -148,13 +258,14 @@ public final class JSONWriter {
     // MARK: Convenience pairs
 
     public func field(_ name: StaticString, _ v: String) { key(name); string(v) }
+    public func field(_ name: StaticString, _ v: StaticString) { key(name); string(v) }
     public func field<T: BinaryInteger>(_ name: StaticString, _ v: T) { key(name); int(v) }
     public func field(_ name: StaticString, _ v: Bool) { key(name); bool(v) }
 
     // MARK: Encoding
 
     private func appendDecimal<T: BinaryInteger>(_ value: T) {
-        if value == 0 { buffer.append(UInt8(ascii: "0")); return }
+        if value == 0 { put(UInt8(ascii: "0")); return }
         var digits = InlineArray<40, UInt8>(repeating: 0)
         var n = 0
         var v = value.magnitude
@@ -163,50 +274,63 @@ public final class JSONWriter {
             v /= 10
             n += 1
         }
-        if value < 0 { buffer.append(UInt8(ascii: "-")) }
-        while n > 0 { n -= 1; buffer.append(digits[n]) }
+        if value < 0 { put(UInt8(ascii: "-")) }
+        while n > 0 { n -= 1; put(digits[n]) }
     }
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    private func writeEscaped<C: Collection>(_ bytes: C) where C.Element == UInt8 {
-        buffer.append(UInt8(ascii: "\""))
-        var it = bytes.makeIterator()
-        var pending: [UInt8] = []
-        while let b = pending.isEmpty ? it.next() : pending.removeFirst() {
+    /// Writes bytes as a JSON string. Plain printable ASCII (the common case) is copied in one
+    /// go; anything else goes through the careful path.
+    private func writeEscaped(_ bytes: UnsafeRawBufferPointer) {
+        put(UInt8(ascii: "\""))
+        var plain = true
+        for b in bytes where b < 0x20 || b >= 0x7F || b == 0x22 || b == 0x5C { plain = false; break }
+        if plain {
+            put(bytes)
+        } else {
+            writeEscapedSlow(bytes)
+        }
+        put(UInt8(ascii: "\""))
+    }
+
+    private func writeEscapedSlow(_ bytes: UnsafeRawBufferPointer) {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let b = bytes[i]
+            i += 1
             switch b {
-            case UInt8(ascii: "\""): buffer.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): buffer.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: buffer.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: buffer.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: buffer.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0x20..<0x7F: buffer.append(b)
+            case UInt8(ascii: "\""): put(0x5C); put(0x22)
+            case UInt8(ascii: "\\"): put(0x5C); put(0x5C)
+            case 0x0A: put(0x5C); put(UInt8(ascii: "n"))
+            case 0x0D: put(0x5C); put(UInt8(ascii: "r"))
+            case 0x09: put(0x5C); put(UInt8(ascii: "t"))
+            case 0x20..<0x7F: put(b)
             case 0x00..<0x20, 0x7F: escapeByte(b)
             default:
                 // Multi-byte UTF-8: copy a valid sequence, escape each byte of an invalid one.
-                let need = b >= 0xF0 && b <= 0xF4 ? 3 : (b >= 0xE0 ? 2 : (b >= 0xC2 && b < 0xE0 ? 1 : -1))
-                if need < 0 { escapeByte(b); continue }
-                var seq: [UInt8] = [b]
-                while seq.count <= need, let c = it.next() {
-                    if c & 0xC0 != 0x80 { pending.append(c); break }
-                    seq.append(c)
-                }
-                if seq.count == 2 && b == 0xC2 && seq[1] < 0xA0 {
+                let need = b >= 0xF0 && b <= 0xF4 ? 3 : (b >= 0xE0 && b < 0xF0 ? 2 : (b >= 0xC2 && b < 0xE0 ? 1 : -1))
+                guard need > 0 else { escapeByte(b); continue }
+                var end = i
+                while end < n && end - i < need && bytes[end] & 0xC0 == 0x80 { end += 1 }
+                let seq = UnsafeRawBufferPointer(rebasing: bytes[(i - 1)..<end])
+                if end - i == need && b == 0xC2 && bytes[i] < 0xA0 {
                     // C1 controls (U+0080–U+009F) are valid UTF-8 but steer terminals: escape.
-                    escapeByte(seq[1])
-                } else if seq.count == need + 1, String(validating: seq, as: UTF8.self) != nil {
-                    buffer.append(contentsOf: seq)
+                    escapeByte(bytes[i])
+                } else if end - i == need, String(validating: seq, as: UTF8.self) != nil {
+                    put(seq)
                 } else {
                     for x in seq { escapeByte(x) }
                 }
+                i = end
             }
         }
-        buffer.append(UInt8(ascii: "\""))
     }
 
     @inline(__always)
     private func escapeByte(_ b: UInt8) {
-        buffer.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                   JSONWriter.hex[Int(b >> 4)], JSONWriter.hex[Int(b & 0xF)]])
+        put(0x5C); put(UInt8(ascii: "u")); put(UInt8(ascii: "0")); put(UInt8(ascii: "0"))
+        put(JSONWriter.hex[Int(b >> 4)]); put(JSONWriter.hex[Int(b & 0xF)])
     }
 }

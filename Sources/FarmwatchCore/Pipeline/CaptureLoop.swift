@@ -30,8 +30,8 @@ public enum SourceEnd: Equatable {
 /// This is the per-packet loop: no allocation, no String, no dynamic dispatch in it.
 public final class CaptureLoop<D: DissectorSet> {
     public let engine: FlowEngine<D>
-    private var decoder = PacketDecoder()
-    private var packet = Packet()
+    // Per-packet state of the loop's one thread: no runtime exclusivity checks (see FlowEngine).
+    @exclusivity(unchecked) private var decoder = PacketDecoder()
     private let limits: CaptureLimits
     private let progress: ProgressReporter?
     private let startWall = Clock.monotonicNs()
@@ -63,6 +63,8 @@ public final class CaptureLoop<D: DissectorSet> {
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         var sinceCheck = 0
+        // A local, so that handing it to the engine borrows it instead of copying it.
+        var packet = Packet()
         progress?.begin(source)
         defer {
             collectFragmentExpiries()

@@ -56,6 +56,11 @@ public protocol DissectorSet {
     /// Runs the dissectors in `flow.dissectorMask` on one chunk and clears the bits of those
     /// that are done or not interested.
     func feed(_ chunk: StreamChunk, flow: inout FlowState)
+    /// Writes the records that describe the run as a whole rather than one flow (the device
+    /// table), once every flow has ended and before the `stats` record.
+    func writeRunRecords(to w: JSONWriter)
+    /// The same for the summary report: sections to print after it ("" for none).
+    func runSummary() -> String
 }
 
 /// Flow-only analysis: no payload is looked at, no stream is reassembled.
@@ -68,6 +73,10 @@ public struct NoDissectors: DissectorSet {
 }
 
 extension DissectorSet {
+    /// No run records by default (flow-only analysis, sets made for tests).
+    public func writeRunRecords(to w: JSONWriter) {}
+    public func runSummary() -> String { "" }
+
     /// Runs one dissector if its bit is set, and clears the bit when it is finished.
     @inline(__always)
     public func run<D: Dissector>(_ d: D.Type, bit: UInt64, _ chunk: StreamChunk, _ flow: inout FlowState,

@@ -69,7 +69,7 @@ private final class DiscardingSink: FlowSink {
     func flowEnded(_ flow: FlowState, reason: FlowEndReason) {
         // Write the record too: output code sees what the dissectors extracted.
         FlowRecordWriter.write(flow, reason: reason, to: writer)
-        if writer.buffer.count > 1 << 20 { writer.discard() }
+        if writer.bufferedCount > 1 << 20 { writer.discard() }
     }
 }
 
