@@ -44,6 +44,8 @@ public final class FlowEngine<Dissectors: DissectorSet> {
     private var timeoutNs: [Int64]
     private let activeTimeoutNs: Int64
     private let activityGapNs: Int64
+    /// How far a flow's place in its LRU list may lag its last packet.
+    static var lruGranularityNs: Int64 { 250_000_000 }
     /// The capture clock: the latest packet time seen (time never runs backwards here).
     @exclusivity(unchecked) private var clockNs: Int64 = .min
     @exclusivity(unchecked) private var nextExpiryNs: Int64 = .min
@@ -153,7 +155,13 @@ public final class FlowEngine<Dissectors: DissectorSet> {
         let f = table.flows + Int(slot)
         let side: Direction = isAToB == f.pointee.originatorIsA ? .originator : .responder
         update(f, side, p, ts)
-        table.touch(slot, class: timeoutClass(of: f))
+        // Moving a flow to its list's tail on every packet costs cache misses on its
+        // neighbours; the lists only need to be ordered to within the expiry granularity.
+        let newClass = timeoutClass(of: f)
+        if newClass != f.pointee.timeoutClass || ts &- f.pointee.lruTouchNs >= FlowEngine.lruGranularityNs {
+            f.pointee.lruTouchNs = ts
+            table.touch(slot, class: newClass)
+        }
     }
 
     private func newFlow(_ key: FlowKey, hash h: UInt64, isAToB: Bool, _ p: Packet, _ ts: Int64) -> Int32 {

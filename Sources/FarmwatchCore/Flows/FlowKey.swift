@@ -38,20 +38,20 @@ public struct FlowKey: Equatable, Sendable {
     }
 
     /// A fast, well-mixed 64-bit hash (not SipHash: the table is private and bounded, and the
-    /// cost of Hasher on every packet is measurable). Seeded per process to blunt crafted
-    /// collisions.
+    /// cost of Hasher on every packet is measurable): the fields are folded with odd
+    /// multipliers and rotations, then two rounds of the splitmix64 finaliser. Seeded per
+    /// process to blunt crafted collisions.
     @inline(__always)
     public func hash(seed: UInt64) -> UInt64 {
-        var h = seed
-        h = FlowKey.mix(h ^ addrA.hi)
-        h = FlowKey.mix(h ^ addrA.lo)
-        h = FlowKey.mix(h ^ addrB.hi)
-        h = FlowKey.mix(h ^ addrB.lo)
         let ports = UInt64(portA) << 48 | UInt64(portB) << 32 | UInt64(proto) << 24 | UInt64(tunnel.rawValue) << 16
-        h = FlowKey.mix(h ^ ports)
-        h = FlowKey.mix(h ^ (UInt64(vlanOuter) << 48 | UInt64(vlanInner) << 32 | UInt64(tunnelID)))
-        return h
+        let context = UInt64(vlanOuter) << 48 | UInt64(vlanInner) << 32 | UInt64(tunnelID)
+        let low = (addrA.lo &* 0x9E37_79B9_7F4A_7C15) ^ FlowKey.rotate(addrB.lo &* 0xC2B2_AE3D_27D4_EB4F, 29) ^ ports
+        let high = (addrA.hi &* 0x1656_67B1_9E37_79F9) ^ FlowKey.rotate(addrB.hi &* 0x27D4_EB2F_1656_67C5, 23) ^ context
+        return FlowKey.mix(FlowKey.mix(seed ^ low) ^ high)
     }
+
+    @inline(__always)
+    static func rotate(_ x: UInt64, _ r: UInt64) -> UInt64 { x << r | x >> (64 - r) }
 
     @inline(__always)
     static func mix(_ x: UInt64) -> UInt64 {

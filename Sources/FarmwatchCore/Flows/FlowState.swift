@@ -63,6 +63,8 @@ public struct FlowState {
     var lruPrev: Int32 = -1
     var lruNext: Int32 = -1
     var timeoutClass: TimeoutClass = .other
+    /// When the flow was last moved to its list's tail.
+    var lruTouchNs: Int64 = 0
 
     init(key: FlowKey, originatorIsA: Bool, serial: UInt64, timestampNs: Int64) {
         self.key = key
@@ -70,6 +72,7 @@ public struct FlowState {
         self.serial = serial
         self.firstTimestampNs = timestampNs
         self.lastTimestampNs = timestampNs
+        self.lruTouchNs = timestampNs
     }
 
     // MARK: Derived views (output time only)

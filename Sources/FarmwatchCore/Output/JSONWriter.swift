@@ -146,7 +146,10 @@ public final class JSONWriter {
 
     @inline(__always)
     private func ascii(_ s: StaticString) {
-        s.withUTF8Buffer { put(UnsafeRawBufferPointer($0)) }
+        let n = s.utf8CodeUnitCount
+        if capacity - count < n { grow(n) }
+        (storage + count).update(from: s.utf8Start, count: n)
+        count += n
     }
 
     // MARK: Values
@@ -265,7 +268,7 @@ public final class JSONWriter {
     // MARK: Encoding
 
     private func appendDecimal<T: BinaryInteger>(_ value: T) {
-        if value == 0 { put(UInt8(ascii: "0")); return }
+        if value >= 0 && value < 10 { put(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value)); return }
         var digits = InlineArray<40, UInt8>(repeating: 0)
         var n = 0
         var v = value.magnitude
