@@ -16,6 +16,11 @@ import os, struct, subprocess, sys, glob, hashlib
 TARGETS = {
     "packets": ("packets", None),
     "ssh": ("tcp", lambda first: first.startswith(b"SSH-")),
+    "tls": ("tcp", lambda first: first[:1] == b"\x16" and first[1:2] == b"\x03"),
+    "quic": ("udp", lambda first: len(first) > 5 and first[0] & 0xC0 == 0xC0),
+    "dns": ("udp", lambda first: len(first) >= 12 and first[4:6] in (b"\x00\x01", b"\x00\x02") and first[2] & 0x78 == 0),
+    "dhcp": ("udp", lambda first: len(first) > 240 and first[236:240] == b"\x63\x82\x53\x63"),
+    "http": ("tcp", lambda first: first.split(b" ", 1)[0] in (b"GET", b"POST", b"HEAD", b"PUT", b"CONNECT", b"OPTIONS", b"DELETE")),
 }
 LINK_SELECTOR = {1: 0, 101: 1, 113: 2, 276: 3, 0: 4, 108: 5, 9: 6, 228: 7, 229: 8}
 

@@ -1,5 +1,3 @@
-import Crypto
-
 /// SSH (RFC 4253): both identification banners, both KEXINIT algorithm lists, and the HASSH
 /// and HASSHServer fingerprints (Salesforce's definition: MD5 of "kex;enc;mac;cmp" of the
 /// client-to-server lists for the client, server-to-client lists for the server). Found by
@@ -86,8 +84,8 @@ public final class SSHFacts: FlowFacts {
     public var clientBanner: [UInt8]? { banner[0] }
     public var serverBanner: [UInt8]? { banner[1] }
 
-    public var hassh: String? { kexInit[0].map { SSHFacts.md5Hex($0.hasshInput(client: true)) } }
-    public var hasshServer: String? { kexInit[1].map { SSHFacts.md5Hex($0.hasshInput(client: false)) } }
+    public var hassh: String? { kexInit[0].map { Hex.md5($0.hasshInput(client: true)) } }
+    public var hasshServer: String? { kexInit[1].map { Hex.md5($0.hasshInput(client: false)) } }
 
     /// Consumes what the side's buffer holds; false on malformed input (the side stops).
     func advance(_ side: Direction) -> Bool {
@@ -140,14 +138,6 @@ public final class SSHFacts: FlowFacts {
         if line.last == 0x0D { line.removeLast() }
         buffer[i].consume(nl + 1)
         return line
-    }
-
-    static func md5Hex(_ bytes: [UInt8]) -> String {
-        let digest = Insecure.MD5.hash(data: bytes)
-        let hex = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        for b in digest { out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 0xF)]) }
-        return String(decoding: out, as: UTF8.self)
     }
 
     public func writeJSON(to w: JSONWriter) {

@@ -4,9 +4,23 @@
 public struct StandardDissectors: DissectorSet {
     // Metadata slots (see FlowMetadata), one per dissector that keeps facts.
     public static let sshSlot = 0
+    public static let tlsSlot = 1
+    public static let quicSlot = 2
+    public static let dnsSlot = 3
+    public static let dhcpSlot = 4
+    public static let mdnsSlot = 5
+    public static let nameServiceSlot = 6
+    public static let httpSlot = 7
 
     // Mask bits.
     static let sshBit: UInt64 = 1 << 0
+    static let tlsBit: UInt64 = 1 << 1
+    static let quicBit: UInt64 = 1 << 2
+    static let dnsBit: UInt64 = 1 << 3
+    static let dhcpBit: UInt64 = 1 << 4
+    static let mdnsBit: UInt64 = 1 << 5
+    static let nameServiceBit: UInt64 = 1 << 6
+    static let httpBit: UInt64 = 1 << 7
 
     public let context: DissectorContext
 
@@ -17,10 +31,37 @@ public struct StandardDissectors: DissectorSet {
     @inline(__always)
     public func flowStarted(_ flow: inout FlowState, firstPacket p: Packet) {
         flow.dissectorMask = wantsBit(SSHDissector.self, bit: Self.sshBit, flow, p)
+            | wantsBit(TLSDissector.self, bit: Self.tlsBit, flow, p)
+            | wantsBit(QUICDissector.self, bit: Self.quicBit, flow, p)
+            | wantsBit(DNSDissector.self, bit: Self.dnsBit, flow, p)
+            | wantsBit(DHCPDissector.self, bit: Self.dhcpBit, flow, p)
+            | wantsBit(MDNSDissector.self, bit: Self.mdnsBit, flow, p)
+            | wantsBit(NameServiceDissector.self, bit: Self.nameServiceBit, flow, p)
+            | wantsBit(HTTPDissector.self, bit: Self.httpBit, flow, p)
+        // The name the server's address was resolved from (metadata only on a hit).
+        if let name = context.names.lookup(flow.responderAddress, at: flow.firstTimestampNs) {
+            flow.ensureMetadata().setServerName(name, source: .dns)
+        }
     }
 
     @inline(__always)
     public func feed(_ chunk: StreamChunk, flow: inout FlowState) {
         run(SSHDissector.self, bit: Self.sshBit, chunk, &flow, context)
+        run(TLSDissector.self, bit: Self.tlsBit, chunk, &flow, context)
+        run(QUICDissector.self, bit: Self.quicBit, chunk, &flow, context)
+        run(DNSDissector.self, bit: Self.dnsBit, chunk, &flow, context)
+        run(DHCPDissector.self, bit: Self.dhcpBit, chunk, &flow, context)
+        run(MDNSDissector.self, bit: Self.mdnsBit, chunk, &flow, context)
+        run(NameServiceDissector.self, bit: Self.nameServiceBit, chunk, &flow, context)
+        run(HTTPDissector.self, bit: Self.httpBit, chunk, &flow, context)
+    }
+
+    /// The device table, once every flow has ended.
+    public func writeRunRecords(to w: JSONWriter) {
+        DeviceRecordWriter.write(context.devices, to: w)
+    }
+
+    public func runSummary() -> String {
+        DeviceRecordWriter.summary(context.devices)
     }
 }

@@ -3,12 +3,21 @@
 /// each must survive any bytes without crashing, hanging or growing memory.
 public enum FuzzHarness {
     public enum Target: String, CaseIterable {
-        case packets, ssh
+        case packets, ssh, tls, quic, dns, dhcp, http
 
         public func run(_ data: UnsafeRawBufferPointer) {
             switch self {
             case .packets: FuzzHarness.packets(data)
-            case .ssh: FuzzHarness.dissector(SSHDissector.self, data, datagram: false)
+            case .ssh: FuzzHarness.dissector(SSHDissector.self, data, over: .tcp(22))
+            case .tls: FuzzHarness.dissector(TLSDissector.self, data, over: .tcp(443))
+            case .quic: FuzzHarness.dissector(QUICDissector.self, data, over: .udp(443))
+            case .dns:
+                // DNS over UDP, and over TCP with its length framing; mDNS shares the parser.
+                FuzzHarness.dissector(DNSDissector.self, data, over: .udp(53))
+                FuzzHarness.dissector(DNSDissector.self, data, over: .tcp(53))
+                FuzzHarness.dissector(MDNSDissector.self, data, over: .udp(5353))
+            case .dhcp: FuzzHarness.dissector(DHCPDissector.self, data, over: .udp(67))
+            case .http: FuzzHarness.dissector(HTTPDissector.self, data, over: .tcp(80))
             }
         }
     }
@@ -42,8 +51,24 @@ public enum FuzzHarness {
     /// One dissector fed with the input split into chunks of both directions: each chunk is
     /// [selector u8][length u16 BE][bytes]; the selector's low bit picks the direction and its
     /// high bit flags a gap before the chunk.
-    public static func dissector<D: Dissector>(_ d: D.Type, _ data: UnsafeRawBufferPointer, datagram: Bool) {
-        var flow = FlowState(key: FlowKey.fuzzKey, originatorIsA: true, serial: 1, timestampNs: 1)
+    public enum Transport {
+        case tcp(UInt16), udp(UInt16)
+    }
+
+    public static func dissector<D: Dissector>(_ d: D.Type, _ data: UnsafeRawBufferPointer, over transport: Transport) {
+        var p = Packet()
+        p.src = IPAddress(v4: 0x0A00_0001)
+        p.dst = IPAddress(v4: 0x0A00_0002)
+        p.srcPort = 40000
+        let datagram: Bool
+        switch transport {
+        case .tcp(let port): p.l4Proto = IPProto.tcp; p.dstPort = port; datagram = false
+        case .udp(let port): p.l4Proto = IPProto.udp; p.dstPort = port; datagram = true
+        }
+        var aToB = false
+        let key = FlowKey(packet: p, isAToB: &aToB)
+        var flow = FlowState(key: key, originatorIsA: aToB, serial: 1, timestampNs: 1)
+        guard D.wants(flow, firstPacket: p) else { return }
         var offsets = [0, 0]
         let context = DissectorContext()
         var r = ByteReader(data)
@@ -70,18 +95,5 @@ private final class DiscardingSink: FlowSink {
         // Write the record too: output code sees what the dissectors extracted.
         FlowRecordWriter.write(flow, reason: reason, to: writer)
         if writer.bufferedCount > 1 << 20 { writer.discard() }
-    }
-}
-
-extension FlowKey {
-    static var fuzzKey: FlowKey {
-        var p = Packet()
-        p.src = IPAddress(v4: 0x0A00_0001)
-        p.dst = IPAddress(v4: 0x0A00_0002)
-        p.srcPort = 40000
-        p.dstPort = 443
-        p.l4Proto = IPProto.tcp
-        var aToB = false
-        return FlowKey(packet: p, isAToB: &aToB)
     }
 }

@@ -1,0 +1,62 @@
+/// What farmwatch learnt from a QUIC flow's handshake packets, and the state it keeps while
+/// the client's ClientHello is still arriving. Field names follow Zeek's quic.log where it
+/// has one (`version`, `client_initial_dcid`, `client_scid`, `server_scid`, `server_name`).
+public final class QUICFacts: FlowFacts {
+    /// The version of the client's Initials (after version negotiation, the one the
+    /// ClientHello finally came in).
+    public internal(set) var version: QUICVersion
+    /// The Destination Connection ID of the client's first Initial: the Initial keys' input.
+    public internal(set) var clientInitialDCID: [UInt8]?
+    public internal(set) var clientSCID: [UInt8]?
+    /// The Source Connection ID of the server's first Initial or Handshake packet.
+    public internal(set) var serverSCID: [UInt8]?
+    /// Some packet came back from the server (Initial, Handshake, Retry, Version Negotiation
+    /// or 1-RTT).
+    public internal(set) var serverAnswered = false
+    /// At least one client Initial opened with the Initial keys.
+    public internal(set) var decrypted = false
+    /// From the ClientHello, once all of it was reassembled.
+    public internal(set) var serverName: [UInt8]?
+    public internal(set) var alpn: [[UInt8]] = []
+    public internal(set) var ja4: String?
+    public internal(set) var ja4Raw: String?
+    public internal(set) var ja4Original: String?
+    public internal(set) var ja4OriginalRaw: String?
+
+    /// The side that sent the flow's first QUIC packet (the client, unless the capture began
+    /// after it).
+    var clientSide: Direction = .originator
+    /// Decryption and CRYPTO reassembly, released once the ClientHello is read or given up.
+    var initials: QUICClientInitials? = QUICClientInitials()
+    var clientHelloRead = false
+    /// Datagrams seen and Initials that failed to open: both bound the work on one flow.
+    var datagrams = 0
+    var failures = 0
+    /// The client sent a 1-RTT packet: its Initials are over.
+    var clientFinishedInitials = false
+
+    init(version: QUICVersion) {
+        self.version = version
+    }
+
+    public func writeJSON(to w: JSONWriter) {
+        w.key("quic"); w.beginObject()
+        w.field("version", version.name)
+        if let c = clientInitialDCID { w.field("client_initial_dcid", Hex.string(c)) }
+        if let c = clientSCID { w.field("client_scid", Hex.string(c)) }
+        if let c = serverSCID { w.field("server_scid", Hex.string(c)) }
+        if let n = serverName { w.key("server_name"); w.string(bytes: n) }
+        if !alpn.isEmpty {
+            w.key("alpn"); w.beginArray()
+            for p in alpn { w.string(bytes: p) }
+            w.endArray()
+        }
+        if let j = ja4 { w.field("ja4", j) }
+        if let j = ja4Raw { w.field("ja4_r", j) }
+        if let j = ja4Original { w.field("ja4_o", j) }
+        if let j = ja4OriginalRaw { w.field("ja4_ro", j) }
+        if version.hasIETFLongHeader { w.field("decrypted", decrypted) }
+        w.field("server_answered", serverAnswered)
+        w.endObject()
+    }
+}

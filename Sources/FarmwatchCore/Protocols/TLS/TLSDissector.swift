@@ -1,0 +1,147 @@
+/// TLS over TCP, found by content on any port: both hellos (and from them JA4, JA3, JA3S, the
+/// server name and ALPN), and the certificate chains of TLS 1.2 and earlier, from either side.
+///
+/// A flow is claimed on a chunk that opens with a handshake record carrying a hello. That
+/// chunk need not be the stream's first: a short plaintext preamble (an HTTP CONNECT exchange,
+/// a SOCKS handshake, a STARTTLS dialogue) may come before, so each direction looks for its
+/// first record at chunk starts within its first `preambleLimit` bytes. The dissector stops
+/// once the rest of the handshake is encrypted.
+public enum TLSDissector: Dissector {
+    static let preambleLimit = 4096
+
+    public static func wants(_ flow: FlowState, firstPacket p: Packet) -> Bool {
+        p.l4Proto == IPProto.tcp
+    }
+
+    public static func feed(_ chunk: StreamChunk, flow: inout FlowState, context: DissectorContext) -> DissectorVerdict {
+        if let facts = flow.metadata?.facts(StandardDissectors.tlsSlot, as: TLSFacts.self) {
+            return consume(chunk, facts, flow.metadata!)
+        }
+        // Not claimed yet: a few byte comparisons, no allocation.
+        guard opensWithHello(chunk.bytes) else {
+            return chunk.streamOffset < preambleLimit ? .wantMore : .notMine
+        }
+        let facts = flow.facts(StandardDissectors.tlsSlot) { TLSFacts() }
+        return consume(chunk, facts, flow.metadata!)
+    }
+
+    /// A handshake record whose first message is a ClientHello or ServerHello with a 3.x
+    /// version (SSL 2 compatible hellos are not looked for), as far as the chunk shows it: a
+    /// peer that sends its hello a few bytes per segment is not let past unseen.
+    @inline(__always)
+    static func opensWithHello(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.first == TLSRecordStream.contentHandshake, TLSRecordStream.mayStartRecord(bytes) else { return false }
+        guard bytes.count >= 5 else { return true }
+        guard TLSRecordStream.isRecordHeader(bytes) else { return false }
+        guard bytes.count >= 6 else { return true }
+        guard bytes[5] == TLSHandshakeType.clientHello || bytes[5] == TLSHandshakeType.serverHello else { return false }
+        return bytes.count < 10 || bytes[9] == 3
+    }
+
+    static func consume(_ chunk: StreamChunk, _ facts: TLSFacts, _ metadata: FlowMetadata) -> DissectorVerdict {
+        let side = chunk.direction
+        let i = side.rawValue
+        switch facts.phase[i] {
+        case .seeking:
+            // A record's length is checked by the record stream: an absurd one is counted.
+            if TLSRecordStream.mayStartRecord(chunk.bytes) {
+                facts.phase[i] = .active
+            } else if chunk.streamOffset >= preambleLimit {
+                facts.finish(side)
+            }
+        case .active:
+            // Bytes were lost: record boundaries can no longer be found.
+            if chunk.afterGap { facts.finish(side) }
+        case .finished:
+            break
+        }
+        if facts.phase[i] == .active {
+            let outcome = side == .originator
+                ? facts.originatorRecords.feed(chunk.bytes) { facts.handle($0, from: side, metadata) }
+                : facts.responderRecords.feed(chunk.bytes) { facts.handle($0, from: side, metadata) }
+            switch outcome {
+            case .more: break
+            case .stopped: facts.finish(side)
+            case .malformed:
+                facts.finish(side)
+                metadata.parseErrors += 1
+            }
+        }
+        return facts.phase[0] == .finished && facts.phase[1] == .finished ? .done : .wantMore
+    }
+}
+
+extension TLSFacts {
+    /// Acts on one event of one direction; false once nothing more can be read from it.
+    func handle(_ event: TLSRecordStream.Event, from side: Direction, _ metadata: FlowMetadata) -> Bool {
+        switch event {
+        case .changeCipherSpec:
+            // Encrypted from here on, except after a TLS 1.3 HelloRetryRequest: the server's
+            // compatibility ChangeCipherSpec (RFC 8446 Appendix D.4) precedes its real
+            // ServerHello, still in clear.
+            return side == serverSide && serverHello == nil && helloRetryRequest != nil
+        case .applicationData:
+            return false
+        case .handshake(let type, let body):
+            switch type {
+            case TLSHandshakeType.clientHello:
+                // The second ClientHello after a HelloRetryRequest is not fingerprinted: FoxIO
+                // and JA3 take the connection's first.
+                guard clientHello == nil else { return true }
+                guard let hello = TLSClientHello.parse(body) else {
+                    metadata.parseErrors += 1
+                    return false
+                }
+                clientHello = hello
+                clientSide = side
+                metadata.parseErrors += UInt32(hello.malformedExtensions)
+                if let name = hello.serverName, !name.isEmpty { metadata.setServerName(name, source: .tls) }
+                return true
+            case TLSHandshakeType.serverHello:
+                guard serverHello == nil else { return true }
+                guard let hello = TLSServerHello.parse(body) else {
+                    metadata.parseErrors += 1
+                    return false
+                }
+                serverSide = side
+                metadata.parseErrors += UInt32(hello.malformedExtensions)
+                if hello.isHelloRetryRequest {
+                    if helloRetryRequest == nil { helloRetryRequest = hello }
+                    return true
+                }
+                serverHello = hello
+                // From TLS 1.3 on, the rest of the server's handshake is encrypted.
+                return hello.negotiatedVersion <= 0x0303
+            case TLSHandshakeType.certificate:
+                readCertificates(body, from: side, metadata)
+                return true
+            case TLSHandshakeType.serverHelloDone, TLSHandshakeType.clientKeyExchange:
+                // The last message of the side's clear-text flight.
+                return false
+            default:
+                return true
+            }
+        }
+    }
+
+    private func readCertificates(_ body: UnsafeRawBufferPointer, from side: Direction, _ metadata: FlowMetadata) {
+        let isServer = side == serverSide
+        guard isServer || side == clientSide,
+              (isServer ? serverCertificates : clientCertificates).isEmpty else { return }
+        guard let (ders, truncated) = TLSCertificateMessage.entries(body) else {
+            metadata.parseErrors += 1
+            return
+        }
+        if truncated { metadata.parseErrors += 1 }
+        var chain: [TLSCertificateSummary] = []
+        for der in ders {
+            guard let summary = TLSCertificateSummary.parse(der) else {
+                metadata.parseErrors += 1
+                continue
+            }
+            if summary.incomplete { metadata.parseErrors += 1 }
+            chain.append(summary)
+        }
+        if isServer { serverCertificates = chain } else { clientCertificates = chain }
+    }
+}

@@ -1,0 +1,114 @@
+/// What the TLS dissector learnt about one flow, and the little state it needs to learn it.
+/// Written as a nested `"tls"` object with Zeek ssl.log names where Zeek has one.
+public final class TLSFacts: FlowFacts {
+    /// Where each direction is: looking for its first record, reading records, or done.
+    enum Phase { case seeking, active, finished }
+    var phase = InlineArray<2, Phase>(repeating: .seeking)
+    // One record stream per direction, as two stored properties rather than an array: while
+    // one is being fed, its handler updates the other properties of these facts, which Swift's
+    // exclusivity rules allow for distinct stored properties only.
+    var originatorRecords = TLSRecordStream()
+    var responderRecords = TLSRecordStream()
+
+    /// The first ClientHello, and the ServerHello that settled the handshake.
+    public internal(set) var clientHello: TLSClientHello?
+    public internal(set) var serverHello: TLSServerHello?
+    /// A HelloRetryRequest that came before it (TLS 1.3), if any.
+    public internal(set) var helloRetryRequest: TLSServerHello?
+    /// Which direction sent the ClientHello (normally the originator; not when the capture
+    /// began mid-connection and the roles were guessed).
+    public internal(set) var clientSide: Direction?
+    public internal(set) var serverSide: Direction?
+    /// Certificate chains as sent, leaf first (visible up to TLS 1.2 only).
+    public internal(set) var serverCertificates: [TLSCertificateSummary] = []
+    public internal(set) var clientCertificates: [TLSCertificateSummary] = []
+
+    public init() {}
+
+    /// Nothing more is read from this direction: its half-gathered message (if any) is let go,
+    /// since the facts live as long as the flow.
+    func finish(_ side: Direction) {
+        phase[side.rawValue] = .finished
+        if side == .originator { originatorRecords = TLSRecordStream() } else { responderRecords = TLSRecordStream() }
+    }
+
+    public var ja4: (ja4: String, raw: String, original: String, originalRaw: String)? {
+        clientHello.map { JA4.fingerprint($0, transport: .tcp) }
+    }
+    public var ja3String: String? { clientHello.map(JA3.string) }
+    public var ja3: String? { ja3String.map(JA3.hash) }
+    public var ja3sString: String? { serverHello.map(JA3.string) }
+    public var ja3s: String? { ja3sString.map(JA3.hash) }
+    /// Both hellos seen: the peers agreed on a version and a cipher.
+    public var established: Bool { clientHello != nil && serverHello != nil }
+
+    public func writeJSON(to w: JSONWriter) {
+        w.key("tls"); w.beginObject()
+        if let s = serverHello {
+            w.field("version", TLSVersion.name(s.negotiatedVersion))
+            w.field("cipher", TLSCipherSuiteNames.name(s.cipher))
+        }
+        if let c = clientHello {
+            if let name = c.serverName { w.key("server_name"); w.string(bytes: name) }
+            if !c.alpn.isEmpty {
+                w.key("alpn"); w.beginArray()
+                for p in c.alpn { w.string(bytes: p) }
+                w.endArray()
+            }
+        }
+        if let p = serverHello?.alpn { w.key("alpn_selected"); w.string(bytes: p) }
+        if let c = clientHello {
+            let versions = c.supportedVersions.filter { !TLSGrease.isGrease($0) }
+            if !versions.isEmpty {
+                w.key("client_supported_versions"); w.beginArray()
+                for v in versions { w.string(TLSVersion.name(v)) }
+                w.endArray()
+            }
+        }
+        if let f = ja4 {
+            w.field("ja4", f.ja4)
+            w.field("ja4_r", f.raw)
+            w.field("ja4_o", f.original)
+            w.field("ja4_ro", f.originalRaw)
+        }
+        if let s = ja3String { w.field("ja3", JA3.hash(s)); w.field("ja3_string", s) }
+        if let s = ja3sString { w.field("ja3s", JA3.hash(s)); w.field("ja3s_string", s) }
+        if !serverCertificates.isEmpty { w.key("cert_chain"); Self.write(serverCertificates, to: w) }
+        if !clientCertificates.isEmpty { w.key("client_cert_chain"); Self.write(clientCertificates, to: w) }
+        if helloRetryRequest != nil { w.field("hello_retry_request", true) }
+        w.field("established", established)
+        w.endObject()
+    }
+
+    private static func write(_ chain: [TLSCertificateSummary], to w: JSONWriter) {
+        w.beginArray()
+        for c in chain {
+            w.beginObject()
+            w.field("subject", c.subject)
+            w.field("issuer", c.issuer)
+            if let v = c.commonName { w.key("cn"); w.string(bytes: v) }
+            if let v = c.organization { w.key("o"); w.string(bytes: v) }
+            if let v = c.organizationalUnit { w.key("ou"); w.string(bytes: v) }
+            if let v = c.country { w.key("c"); w.string(bytes: v) }
+            if !c.sanDNS.isEmpty {
+                w.key("san_dns"); w.beginArray()
+                for n in c.sanDNS { w.string(bytes: n) }
+                w.endArray()
+            }
+            if !c.sanIP.isEmpty {
+                w.key("san_ip"); w.beginArray()
+                for a in c.sanIP { w.string(a) }
+                w.endArray()
+            }
+            if let t = c.notBefore { w.field("not_before", t) }
+            if let t = c.notAfter { w.field("not_after", t) }
+            w.field("serial", c.serial)
+            w.field("self_signed", c.selfSigned)
+            w.field("key_type", c.keyType)
+            if let b = c.keyBits { w.field("key_bits", b) }
+            w.field("sha256", c.sha256)
+            w.endObject()
+        }
+        w.endArray()
+    }
+}
