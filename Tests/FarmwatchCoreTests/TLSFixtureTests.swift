@@ -128,39 +128,12 @@ final class TLSFixtureTests: XCTestCase {
     }
 }
 
-/// Feeds one TCP conversation to the TLS dissector chunk by chunk, as the flow engine does.
-struct TLSConversation {
-    var flow: FlowState
-    private var offsets = [0, 0]
-    private(set) var verdict = DissectorVerdict.wantMore
-    private let context = DissectorContext()
+typealias TLSConversation = DissectorConversation<TLSDissector>
 
-    init() {
-        var p = Packet()
-        p.src = IPAddress(v4: 0xC000_020A)
-        p.dst = IPAddress(v4: 0xC633_6414)
-        p.srcPort = 40000
-        p.dstPort = 443
-        p.l4Proto = IPProto.tcp
-        var aToB = false
-        flow = FlowState(key: FlowKey(packet: p, isAToB: &aToB), originatorIsA: aToB, serial: 1, timestampNs: 1)
-    }
+extension DissectorConversation where D == TLSDissector {
+    init() { self.init(serverPort: 443) }
 
     var facts: TLSFacts? { flow.metadata?.facts(StandardDissectors.tlsSlot, as: TLSFacts.self) }
-    var parseErrors: UInt32 { flow.metadata?.parseErrors ?? 0 }
-
-    /// Delivers one chunk (nothing once the dissector has stopped wanting them).
-    @discardableResult
-    mutating func send(_ side: Direction, _ bytes: [UInt8], afterGap: Bool = false) -> DissectorVerdict {
-        guard verdict == .wantMore, !bytes.isEmpty else { return verdict }
-        let offset = offsets[side.rawValue]
-        offsets[side.rawValue] += bytes.count
-        verdict = bytes.withUnsafeBytes { raw in
-            TLSDissector.feed(StreamChunk(bytes: raw, direction: side, timestampNs: 1, streamOffset: offset,
-                                          afterGap: afterGap, isDatagram: false), flow: &flow, context: context)
-        }
-        return verdict
-    }
 }
 
 /// The payload of each direction of each TCP flow of a capture, as the engine delivers it.
