@@ -300,6 +300,6 @@ final class HTTPDissectorTests: XCTestCase {
         var c = HTTPConversation()
         c.send(.originator, Array("GET /p?q=\"x\" HTTP/1.1\r\nHost: example.test\r\nUser-Agent: a\u{1}b".utf8) + [0xFF] + Array("\r\n\r\n".utf8))
         c.send(.responder, "HTTP/1.1 404 Not Found\r\nServer: nginx\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n")
-        XCTAssertEqual(c.json, #"{"server_name":"example.test","server_name_source":"http","http":[{"method":"GET","host":"example.test","uri":"/p?q=\"x\"","user_agent":"a\u0001b\u00ff","status_code":404,"status_msg":"Not Found","server":"nginx","content_type":"text/plain"}]}"#)
+        XCTAssertEqual(c.json, #"{"protocols":["http"],"app":"http","recognitions":[{"name":"http","identified_by":"payload","confidence":"high"}],"server_name":"example.test","server_name_source":"http","http":[{"method":"GET","host":"example.test","uri":"/p?q=\"x\"","user_agent":"a\u0001b\u00ff","status_code":404,"status_msg":"Not Found","server":"nginx","content_type":"text/plain"}]}"#)
     }
 }

@@ -70,4 +70,22 @@ final class LabCaptureTests: XCTestCase {
             XCTAssertNil(facts.hassh, "KEXINIT cut by the snap length must not give a fingerprint")
         }
     }
+
+    /// The flow records name what each flow carries (`protocols`), from the dissectors' own
+    /// parsing: the lab's SSH, HTTP and DNS flows, and nothing on the refused or unanswered ones.
+    func testFlowsNameTheirProtocols() throws {
+        let (flows, _) = try analyzeCapture(TestEnvironment.capture("lab-basic.pcap"), dissectors: StandardDissectors())
+        func families(_ f: FlowState) -> [String] {
+            (f.metadata?.recognitions ?? []).map { String(describing: $0.family) }
+        }
+        for f in flows {
+            switch (f.key.proto, f.responderPort) {
+            case (IPProto.tcp, 22): XCTAssertEqual(families(f), ["ssh"])
+            case (IPProto.tcp, 8080): XCTAssertEqual(families(f), ["http"])
+            case (IPProto.udp, 53) where f.resp.packets > 0: XCTAssertEqual(families(f), ["dns"])
+            case (IPProto.tcp, 443), (IPProto.tcp, 80): XCTAssertEqual(families(f), [], "REJ and S0 carry nothing")
+            default: break
+            }
+        }
+    }
 }

@@ -2,6 +2,28 @@
 /// get them). Each dissector defines its own final class and writes its own JSON fields.
 public protocol FlowFacts: AnyObject {
     func writeJSON(to w: JSONWriter)
+    /// The protocol family these facts show the flow carries (a name from the `protocols`
+    /// vocabulary), once the dissector has seen enough to say so; nil otherwise.
+    var recognition: Recognition? { get }
+}
+
+extension FlowFacts {
+    public var recognition: Recognition? { nil }
+}
+
+/// One protocol recognised on a flow: its family name, how it was recognised and how sure
+/// that is. `layer` orders a flow's families outermost first (a CONNECT before the TLS it
+/// carries).
+public struct Recognition {
+    public var family: StaticString
+    public var identifiedBy: StaticString
+    public var confidence: StaticString
+    public var layer: UInt8
+
+    /// Recognised from the protocol's own bytes, parsed and validated by its dissector.
+    public static func payload(_ family: StaticString, layer: UInt8 = 1) -> Recognition {
+        Recognition(family: family, identifiedBy: "payload", confidence: "high", layer: layer)
+    }
 }
 
 /// What the dissectors know about one flow. Allocated only for flows a dissector claims; each
@@ -39,7 +61,28 @@ public final class FlowMetadata {
         serverNameSource = source
     }
 
+    /// The families recognised on this flow, outermost first.
+    public var recognitions: [Recognition] {
+        slots.compactMap { $0?.recognition }.sorted { $0.layer < $1.layer }
+    }
+
     func writeJSON(to w: JSONWriter) {
+        let found = recognitions
+        if !found.isEmpty {
+            w.key("protocols"); w.beginArray()
+            for r in found { w.string(r.family) }
+            w.endArray()
+            w.key("app"); w.string(found[found.count - 1].family)
+            w.key("recognitions"); w.beginArray()
+            for r in found {
+                w.beginObject()
+                w.field("name", r.family)
+                w.field("identified_by", r.identifiedBy)
+                w.field("confidence", r.confidence)
+                w.endObject()
+            }
+            w.endArray()
+        }
         if let n = serverName {
             w.key("server_name"); w.string(bytes: n)
             w.field("server_name_source", serverNameSource.name)

@@ -53,6 +53,12 @@ public final class HTTPFacts: FlowFacts {
     /// the server's side first).
     public let clientSide: Direction
     public internal(set) var transactions: [HTTPTransaction] = []
+
+    /// A CONNECT makes the flow a relay hop ("http-connect", outermost); otherwise HTTP.
+    public var recognition: Recognition? {
+        if transactions.contains(where: { $0.isConnect }) { return .payload("http-connect", layer: 0) }
+        return transactions.isEmpty ? nil : .payload("http")
+    }
     /// Final responses read so far: the next one answers `transactions[responses]`.
     var responses = 0
     var client = HTTPStreamReader()

@@ -30,6 +30,9 @@ public final class MDNSFacts: FlowFacts {
 
     init(llmnr: Bool) { isLLMNR = llmnr }
 
+    /// mDNS is a family of its own; LLMNR is not in the vocabulary (peers call it "other").
+    public var recognition: Recognition? { isLLMNR ? nil : .payload("mdns") }
+
     func add(_ m: DNSMessage) {
         messages &+= 1
         for q in m.questions { queries.insert(Query(name: q.name, type: q.type)) }

@@ -15,6 +15,11 @@ public final class QUICFacts: FlowFacts {
     public internal(set) var serverAnswered = false
     /// At least one client Initial opened with the Initial keys.
     public internal(set) var decrypted = false
+
+    /// QUIC once an Initial decrypted (IETF versions) or a Google QUIC header was recognised.
+    public var recognition: Recognition? {
+        decrypted || !version.hasIETFLongHeader ? .payload("quic") : nil
+    }
     /// From the ClientHello, once all of it was reassembled.
     public internal(set) var serverName: [UInt8]?
     public internal(set) var alpn: [[UInt8]] = []

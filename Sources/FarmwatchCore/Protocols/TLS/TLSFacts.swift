@@ -39,6 +39,10 @@ public final class TLSFacts: FlowFacts {
     public var ja3: String? { ja3String.map(JA3.hash) }
     public var ja3sString: String? { serverHello.map(JA3.string) }
     public var ja3s: String? { ja3sString.map(JA3.hash) }
+    public var recognition: Recognition? {
+        clientHello != nil || serverHello != nil ? .payload("tls", layer: 2) : nil
+    }
+
     /// Both hellos seen: the peers agreed on a version and a cipher.
     public var established: Bool { clientHello != nil && serverHello != nil }
 
