@@ -88,4 +88,23 @@ final class LabCaptureTests: XCTestCase {
             }
         }
     }
+
+    /// The readable report a person gets by default: totals, states, and the largest
+    /// conversations with what they carry.
+    func testReadableReport() throws {
+        let report = SummaryReport()
+        let engine = FlowEngine(dissectors: StandardDissectors(), sink: report)
+        let loop = CaptureLoop(engine: engine, limits: CaptureLimits(), progress: nil)
+        _ = loop.run(try PcapSource.openFile(TestEnvironment.capture("lab-basic.pcap")))
+        engine.finish()
+        var stats = RunStatistics(engine: engine.stats, reassembly: engine.reassemblyStats, openFlowsAtEnd: 0)
+        stats.inputs = 1
+        let text = report.render(stats)
+        XCTAssertTrue(text.contains("588 packets"), text)
+        XCTAssertTrue(text.contains("Flows: 17 (tcp 7 · icmp 5 · udp 5)"), text)
+        XCTAssertTrue(text.contains("SF 5 · REJ 1 · S0 1"), text)
+        let scp = try XCTUnwrap(text.split(separator: "\n").first { $0.contains(":22") && $0.contains("210") }, text)
+        XCTAssertTrue(scp.contains("ssh") && scp.contains("SF"), String(scp))
+        XCTAssertTrue(text.contains("no decode errors"), text)
+    }
 }

@@ -35,8 +35,9 @@ public final class SummaryReport: FlowSink {
         let r = endpoint(f.responderAddress, f.responderPort, f.key.proto)
         let dur = Double(f.lastTimestampNs - f.firstTimestampNs) / 1e9
         let state = f.key.proto == IPProto.tcp ? f.connState : ""
+        let app = f.metadata?.recognitions.last.map { String(describing: $0.family) } ?? ""
         return pad(SummaryReport.humanBytes(bytes), 10) + pad(String(f.orig.packets + f.resp.packets), 9)
-            + pad(FlowRecordWriter.protoName(f.key.proto), 6) + pad("\(o) → \(r)", 52)
+            + pad(FlowRecordWriter.protoName(f.key.proto), 6) + pad(app, 13) + pad("\(o) → \(r)", 52)
             + pad(state, 7) + SummaryReport.seconds(dur)
     }
 
@@ -66,7 +67,7 @@ public final class SummaryReport: FlowSink {
         if e.evictions > 0 { out += "  Evicted to stay within the flow cap: \(group(e.evictions))\n" }
         if !largest.isEmpty {
             out += "\nLargest conversations\n"
-            out += "  " + pad("bytes", 10) + pad("packets", 9) + pad("proto", 6) + pad("originator → responder", 52)
+            out += "  " + pad("bytes", 10) + pad("packets", 9) + pad("proto", 6) + pad("app", 13) + pad("originator → responder", 52)
                 + pad("state", 7) + "duration\n"
             for c in largest { out += "  " + c.line + "\n" }
         }
