@@ -206,8 +206,8 @@ public final class JSONWriter {
         put(UInt8(ascii: "\""))
         for i in (0..<6).reversed() {
             let b = Int((m >> (UInt64(i) * 8)) & 0xFF)
-            put(JSONWriter.hex[b >> 4])
-            put(JSONWriter.hex[b & 0xF])
+            put(Hex.digits[b >> 4])
+            put(Hex.digits[b & 0xF])
             if i > 0 { put(UInt8(ascii: ":")) }
         }
         put(UInt8(ascii: "\""))
@@ -281,7 +281,6 @@ public final class JSONWriter {
         while n > 0 { n -= 1; put(digits[n]) }
     }
 
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Writes bytes as a JSON string. Plain printable ASCII (the common case) is copied in one
     /// go; anything else goes through the careful path.
@@ -334,6 +333,6 @@ public final class JSONWriter {
     @inline(__always)
     private func escapeByte(_ b: UInt8) {
         put(0x5C); put(UInt8(ascii: "u")); put(UInt8(ascii: "0")); put(UInt8(ascii: "0"))
-        put(JSONWriter.hex[Int(b >> 4)]); put(JSONWriter.hex[Int(b & 0xF)])
+        put(Hex.digits[Int(b >> 4)]); put(Hex.digits[Int(b & 0xF)])
     }
 }

@@ -127,12 +127,11 @@ public final class DHCPFacts: FlowFacts {
 
     /// Colon-separated hex ("01:aa:bb:…"), as tshark and Zeek print identifiers.
     static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef")
-        var s = ""
+        var out: [UInt8] = []
         for (i, b) in bytes.enumerated() {
-            if i > 0 { s.append(":") }
-            s.append(digits[Int(b >> 4)]); s.append(digits[Int(b & 0xF)])
+            if i > 0 { out.append(UInt8(ascii: ":")) }
+            Hex.append(CollectionOfOne(b), to: &out)
         }
-        return s
+        return String(decoding: out, as: UTF8.self)
     }
 }
