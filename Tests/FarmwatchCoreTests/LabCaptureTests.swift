@@ -76,7 +76,7 @@ final class LabCaptureTests: XCTestCase {
     func testFlowsNameTheirProtocols() throws {
         let (flows, _) = try analyzeCapture(TestEnvironment.capture("lab-basic.pcap"), dissectors: StandardDissectors())
         func families(_ f: FlowState) -> [String] {
-            (f.metadata?.recognitions ?? []).map { String(describing: $0.family) }
+            (f.metadata?.protocols ?? []).map { $0.family.rawValue }
         }
         for f in flows {
             switch (f.key.proto, f.responderPort) {

@@ -318,6 +318,7 @@ public final class FlowEngine<Dissectors: DissectorSet> {
         f.pointee.activity.closeActive(at: f.pointee.lastTimestampNs)
         releaseStreams(f)
         stats.flowsEnded += 1
+        dissectors.flowEnding(&f.pointee)
         sink.flowEnded(f.pointee, reason: reason)
         table.remove(slot)
     }

@@ -35,7 +35,7 @@ public final class SummaryReport: FlowSink {
         let r = endpoint(f.responderAddress, f.responderPort, f.key.proto)
         let dur = Double(f.lastTimestampNs - f.firstTimestampNs) / 1e9
         let state = f.key.proto == IPProto.tcp ? f.connState : ""
-        let app = f.metadata?.recognitions.last.map { String(describing: $0.family) } ?? ""
+        let app = f.metadata?.protocols.last?.family.rawValue ?? ""
         return pad(SummaryReport.humanBytes(bytes), 10) + pad(String(f.orig.packets + f.resp.packets), 9)
             + pad(FlowRecordWriter.protoName(f.key.proto), 6) + pad(app, 13) + pad("\(o) → \(r)", 52)
             + pad(state, 7) + SummaryReport.seconds(dur)

@@ -56,6 +56,9 @@ public protocol DissectorSet {
     /// Runs the dissectors in `flow.dissectorMask` on one chunk and clears the bits of those
     /// that are done or not interested.
     func feed(_ chunk: StreamChunk, flow: inout FlowState)
+    /// The flow has ended and is about to be written: conclusions that need the whole flow
+    /// (names, certificates and ALPN matched against the signature catalogue) are drawn here.
+    func flowEnding(_ flow: inout FlowState)
     /// Writes the records that describe the run as a whole rather than one flow (the device
     /// table), once every flow has ended and before the `stats` record.
     func writeRunRecords(to w: JSONWriter)
@@ -73,6 +76,9 @@ public struct NoDissectors: DissectorSet {
 }
 
 extension DissectorSet {
+    /// Nothing to conclude at the end by default (flow-only analysis, sets made for tests).
+    @inline(__always)
+    public func flowEnding(_ flow: inout FlowState) {}
     /// No run records by default (flow-only analysis, sets made for tests).
     public func writeRunRecords(to w: JSONWriter) {}
     public func runSummary() -> String { "" }

@@ -11,27 +11,15 @@ extension FlowFacts {
     public var recognition: Recognition? { nil }
 }
 
-/// One protocol recognised on a flow: its family name, how it was recognised and how sure
-/// that is. `layer` orders a flow's families outermost first (a CONNECT before the TLS it
-/// carries).
-public struct Recognition {
-    public var family: StaticString
-    public var identifiedBy: StaticString
-    public var confidence: StaticString
-    public var layer: UInt8
-
-    /// Recognised from the protocol's own bytes, parsed and validated by its dissector.
-    public static func payload(_ family: StaticString, layer: UInt8 = 1) -> Recognition {
-        Recognition(family: family, identifiedBy: "payload", confidence: "high", layer: layer)
-    }
-}
-
 /// What the dissectors know about one flow. Allocated only for flows a dissector claims; each
-/// dissector owns one slot (its `slot` number in the dissector set), so later work adds
-/// dissectors without changing this core.
+/// dissector owns one slot number (in the dissector set), and a flow stores only the facts of
+/// the dissectors that kept something, so adding dissectors costs flows nothing.
 public final class FlowMetadata {
-    public static let slotCount = 16
-    private var slots = [(any FlowFacts)?](repeating: nil, count: FlowMetadata.slotCount)
+    private var slotNumbers: [UInt8] = []
+    private var slotFacts: [any FlowFacts] = []
+    /// Recognitions made from outside one dissector's facts: the signature catalogue (names,
+    /// certificates, ALPN, address lists, ports) and context such as an enclosing tunnel.
+    public private(set) var addedRecognitions: [Recognition] = []
     /// Malformed protocol data seen on this flow (hostile lengths, truncated records ...),
     /// counted instead of trusted.
     public var parseErrors: UInt32 = 0
@@ -45,12 +33,26 @@ public final class FlowMetadata {
 
     @inline(__always)
     public func facts<T: FlowFacts>(_ slot: Int, as type: T.Type) -> T? {
-        guard let f = slots[slot] else { return nil }
-        return f as? T
+        for i in slotNumbers.indices where Int(slotNumbers[i]) == slot {
+            return slotFacts[i] as? T
+        }
+        return nil
     }
 
     public func setFacts(_ slot: Int, _ facts: any FlowFacts) {
-        slots[slot] = facts
+        if let i = slotNumbers.firstIndex(of: UInt8(slot)) {
+            slotFacts[i] = facts
+        } else {
+            slotNumbers.append(UInt8(slot))
+            slotFacts.append(facts)
+        }
+    }
+
+    /// Every dissector's facts on this flow, in the order they were first kept.
+    public var allFacts: [any FlowFacts] { slotFacts }
+
+    public func addRecognition(_ r: Recognition) {
+        addedRecognitions.append(r)
     }
 
     /// Records a server name unless a more direct source already gave one (the flow's own
@@ -61,24 +63,48 @@ public final class FlowMetadata {
         serverNameSource = source
     }
 
-    /// The families recognised on this flow, outermost first.
+    /// Every family recognised on this flow, outermost first, one entry per family (the most
+    /// confident way it was recognised), port hints included.
     public var recognitions: [Recognition] {
-        slots.compactMap { $0?.recognition }.sorted { $0.layer < $1.layer }
+        var best: [Recognition] = []
+        for r in slotFacts.compactMap({ $0.recognition }) + addedRecognitions {
+            if let i = best.firstIndex(where: { $0.family == r.family }) {
+                if Self.stronger(r, than: best[i]) { best[i] = r }
+            } else {
+                best.append(r)
+            }
+        }
+        // Stable: families on one layer keep the order they were found in.
+        return best.enumerated().sorted { ($0.element.layer, $0.offset) < ($1.element.layer, $1.offset) }
+            .map(\.element)
+    }
+
+    /// The families for `protocols`: recognitions that rest on more than a port number.
+    public var protocols: [Recognition] { recognitions.filter(\.isProtocol) }
+
+    private static func stronger(_ a: Recognition, than b: Recognition) -> Bool {
+        if a.isProtocol != b.isProtocol { return a.isProtocol }
+        if a.confidence != b.confidence { return a.confidence > b.confidence }
+        return a.identifiedBy == .payload && b.identifiedBy != .payload
     }
 
     func writeJSON(to w: JSONWriter) {
         let found = recognitions
-        if !found.isEmpty {
+        let families = found.filter(\.isProtocol)
+        if !families.isEmpty {
             w.key("protocols"); w.beginArray()
-            for r in found { w.string(r.family) }
+            for r in families { w.string(r.family.rawValue) }
             w.endArray()
-            w.key("app"); w.string(found[found.count - 1].family)
+            w.key("app"); w.string(families[families.count - 1].family.rawValue)
+        }
+        if !found.isEmpty {
             w.key("recognitions"); w.beginArray()
             for r in found {
                 w.beginObject()
-                w.field("name", r.family)
-                w.field("identified_by", r.identifiedBy)
-                w.field("confidence", r.confidence)
+                w.field("name", r.family.rawValue)
+                w.field("identified_by", r.identifiedBy.rawValue)
+                w.field("confidence", r.confidence.name)
+                if let e = r.evidence { w.field("evidence", e) }
                 w.endObject()
             }
             w.endArray()
@@ -87,7 +113,7 @@ public final class FlowMetadata {
             w.key("server_name"); w.string(bytes: n)
             w.field("server_name_source", serverNameSource.name)
         }
-        for case let f? in slots { f.writeJSON(to: w) }
+        for f in slotFacts { f.writeJSON(to: w) }
         if parseErrors > 0 { w.field("parse_errors", parseErrors) }
     }
 }

@@ -85,7 +85,7 @@ public final class SSHFacts: FlowFacts {
     public var serverBanner: [UInt8]? { banner[1] }
 
     public var recognition: Recognition? {
-        banner[0] != nil || banner[1] != nil ? .payload("ssh") : nil
+        banner[0] != nil || banner[1] != nil ? .payload(.ssh) : nil
     }
 
     public var hassh: String? { kexInit[0].map { Hex.md5($0.hasshInput(client: true)) } }

@@ -28,7 +28,7 @@ public final class DHCPFacts: FlowFacts {
     public let version: Int
     public private(set) var transactions: [Transaction] = []
 
-    public var recognition: Recognition? { transactions.isEmpty ? nil : .payload("dhcp") }
+    public var recognition: Recognition? { transactions.isEmpty ? nil : .payload(.dhcp) }
     public private(set) var messagesNotRecorded: UInt32 = 0
 
     init(version: Int) { self.version = version }

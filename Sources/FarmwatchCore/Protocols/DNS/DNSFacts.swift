@@ -54,7 +54,7 @@ public final class DNSFacts: FlowFacts {
 
     public private(set) var transactions: [Transaction] = []
 
-    public var recognition: Recognition? { transactions.isEmpty ? nil : .payload("dns") }
+    public var recognition: Recognition? { transactions.isEmpty ? nil : .payload(.dns) }
     /// Messages past `maxTransactions` (parsed for the name cache, not kept).
     public private(set) var messagesNotRecorded: UInt32 = 0
     /// DNS over TCP: each direction's partial message (RFC 1035 §4.2.2 length framing), and

@@ -56,8 +56,8 @@ public final class HTTPFacts: FlowFacts {
 
     /// A CONNECT makes the flow a relay hop ("http-connect", outermost); otherwise HTTP.
     public var recognition: Recognition? {
-        if transactions.contains(where: { $0.isConnect }) { return .payload("http-connect", layer: 0) }
-        return transactions.isEmpty ? nil : .payload("http")
+        if transactions.contains(where: { $0.isConnect }) { return .payload(.httpConnect, layer: Layer.relay) }
+        return transactions.isEmpty ? nil : .payload(.http)
     }
     /// Final responses read so far: the next one answers `transactions[responses]`.
     var responses = 0

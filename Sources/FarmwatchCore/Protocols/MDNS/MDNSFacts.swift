@@ -31,7 +31,7 @@ public final class MDNSFacts: FlowFacts {
     init(llmnr: Bool) { isLLMNR = llmnr }
 
     /// mDNS is a family of its own; LLMNR is not in the vocabulary (peers call it "other").
-    public var recognition: Recognition? { isLLMNR ? nil : .payload("mdns") }
+    public var recognition: Recognition? { isLLMNR ? nil : .payload(.mdns) }
 
     func add(_ m: DNSMessage) {
         messages &+= 1

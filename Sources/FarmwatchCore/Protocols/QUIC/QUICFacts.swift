@@ -18,7 +18,7 @@ public final class QUICFacts: FlowFacts {
 
     /// QUIC once an Initial decrypted (IETF versions) or a Google QUIC header was recognised.
     public var recognition: Recognition? {
-        decrypted || !version.hasIETFLongHeader ? .payload("quic") : nil
+        decrypted || !version.hasIETFLongHeader ? .payload(.quic, layer: Layer.security) : nil
     }
     /// From the ClientHello, once all of it was reassembled.
     public internal(set) var serverName: [UInt8]?

@@ -40,7 +40,7 @@ public final class TLSFacts: FlowFacts {
     public var ja3sString: String? { serverHello.map(JA3.string) }
     public var ja3s: String? { ja3sString.map(JA3.hash) }
     public var recognition: Recognition? {
-        clientHello != nil || serverHello != nil ? .payload("tls", layer: 2) : nil
+        clientHello != nil || serverHello != nil ? .payload(.tls, layer: Layer.security) : nil
     }
 
     /// Both hellos seen: the peers agreed on a version and a cipher.
