@@ -29,7 +29,9 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
-            ]
+            ],
+            // The signature catalogue ships as data beside the binary, read at start.
+            resources: [.copy("Catalogue/signatures.catalogue")]
         ),
         .executableTarget(
             name: "farmwatch",

@@ -32,7 +32,7 @@ struct AnalyzeCommand: ParsableCommand {
         for p in resolved.problems { warn(p) }
         var limits = CaptureLimits()
         limits.packetCount = count
-        let settings = analysis.settings(limits: limits, progressBytes: resolved.totalBytes > 0 ? resolved.totalBytes : nil)
+        let settings = try analysis.settings(limits: limits, progressBytes: resolved.totalBytes > 0 ? resolved.totalBytes : nil)
         let status = AnalysisSession.run(.files(resolved.paths, filter: filter), settings: settings, problems: resolved.problems)
         if status != 0 { throw ExitCode(status) }
     }

@@ -11,6 +11,10 @@ struct AnalysisOptions: ParsableArguments {
     @Flag(name: .long, help: "Flow records only: no payload dissection (fastest).")
     var flowsOnly = false
 
+    @Option(name: .long, help: ArgumentHelp("A signature file to load after the built-in catalogue (repeatable).",
+                                            valueName: "file"))
+    var signatures: [String] = []
+
     @Option(name: .long, help: "Maximum flows tracked at once; the stalest is evicted beyond it.")
     var maxFlows: Int = FlowConfiguration().maxFlows
 
@@ -45,8 +49,11 @@ struct AnalysisOptions: ParsableArguments {
         guard activeTimeout >= 0 else { throw ValidationError("--active-timeout must be >= 0") }
     }
 
-    func settings(limits: CaptureLimits, progressBytes: Int64?) -> AnalysisSettings {
+    /// The run's settings; a signature file that cannot be read or parsed stops here, with the
+    /// file and line on stderr.
+    func settings(limits: CaptureLimits, progressBytes: Int64?) throws -> AnalysisSettings {
         var s = AnalysisSettings()
+        if !flowsOnly { s.signatures = SignatureMatcher(try loadCatalogue(extraFiles: signatures)) }
         s.flows = flowConfiguration
         s.flowsOnly = flowsOnly
         s.format = format
@@ -66,5 +73,18 @@ struct AnalysisOptions: ParsableArguments {
         c.activeTimeout = activeTimeout
         c.activityIdleGap = activityGap
         return c
+    }
+}
+
+/// The built-in catalogue followed by the user's files; a problem is reported on stderr and
+/// ends the command with status 2.
+func loadCatalogue(extraFiles: [String], builtIn: Bool = true) throws -> SignatureCatalogue {
+    do {
+        var catalogue = builtIn ? try SignatureCatalogue.builtIn() : SignatureCatalogue()
+        for path in extraFiles { catalogue.add(try SignatureCatalogue.load(path: path)) }
+        return catalogue
+    } catch {
+        warn("signatures: \(error)")
+        throw ExitCode(2)
     }
 }

@@ -72,7 +72,7 @@ struct LiveCommand: ParsableCommand {
         limits.packetCount = count
         limits.durationSeconds = duration
         limits.statusIntervalSeconds = statusInterval
-        let status = AnalysisSession.run(.live(source), settings: analysis.settings(limits: limits, progressBytes: nil),
+        let status = AnalysisSession.run(.live(source), settings: try analysis.settings(limits: limits, progressBytes: nil),
                                          problems: [])
         if status != 0 { throw ExitCode(status) }
     }

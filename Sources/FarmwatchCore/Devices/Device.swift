@@ -78,6 +78,9 @@ public final class Device {
     public var ssdpServer: [UInt8]?
     public var ssdpLocations = BoundedList<[UInt8]>(limit: Device.maxLocations)
     public private(set) var evidence: UInt64 = 0
+    /// Why the device might be an IP-KVM (see KVMClassifier), bounded.
+    public private(set) var kvmEvidence: [KVMEvidence] = []
+    public static let maxKVMEvidence = 8
 
     init(mac: UInt64, at ts: Int64) {
         self.mac = mac
@@ -85,10 +88,10 @@ public final class Device {
         lastSeenNs = ts
     }
 
-    func seen(at ts: Int64, _ e: DeviceEvidence) {
+    func seen(at ts: Int64, _ e: DeviceEvidence?) {
         if ts < firstSeenNs { firstSeenNs = ts }
         if ts > lastSeenNs { lastSeenNs = ts }
-        evidence |= 1 << UInt64(e.rawValue)
+        if let e { evidence |= 1 << UInt64(e.rawValue) }
     }
 
     public func has(_ e: DeviceEvidence) -> Bool { evidence & (1 << UInt64(e.rawValue)) != 0 }
@@ -105,6 +108,11 @@ public final class Device {
         var s = AnnouncedService(instance: instance)
         change(&s)
         services.insert(s)
+    }
+
+    func noteKVM(_ e: KVMEvidence) {
+        guard kvmEvidence.count < Device.maxKVMEvidence, !kvmEvidence.contains(where: { $0.detail == e.detail }) else { return }
+        kvmEvidence.append(e)
     }
 
     /// The locally administered bit (IEEE 802): a randomised or assigned address, not a

@@ -30,6 +30,7 @@ public enum DeviceRecordWriter {
             if !d.ssdpLocations.isEmpty { strings("locations", d.ssdpLocations.items, w) }
             w.endObject()
         }
+        if let k = d.kvm { kvm(d, k, w) }
         w.key("first_seen"); w.fixed(d.firstSeenNs, scale: 1_000_000_000, decimals: 6)
         w.key("last_seen"); w.fixed(d.lastSeenNs, scale: 1_000_000_000, decimals: 6)
         w.key("evidence"); w.beginArray()
@@ -86,6 +87,23 @@ public enum DeviceRecordWriter {
         w.endObject()
     }
 
+    /// `kvm`: the product (when a signature names one), how sure, and every piece of evidence.
+    private static func kvm(_ d: Device, _ k: (product: String?, confidence: Confidence), _ w: JSONWriter) {
+        w.key("kvm"); w.beginObject()
+        if let p = k.product { w.field("product", p) }
+        w.field("confidence", k.confidence.name)
+        w.key("evidence"); w.beginArray()
+        for e in d.kvmEvidence {
+            w.beginObject()
+            w.field("identified_by", e.identifiedBy.rawValue)
+            w.field("confidence", e.confidence.name)
+            w.field("detail", e.detail)
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+    }
+
     private static func service(_ s: AnnouncedService, _ w: JSONWriter) {
         w.beginObject()
         w.key("name"); w.string(bytes: s.instance)
@@ -113,6 +131,7 @@ public enum DeviceRecordWriter {
             if !names.isEmpty { line += "  " + names.joined(separator: ", ") }
             if !d.services.isEmpty { line += "  [\(d.services.items.count) mDNS service\(d.services.items.count == 1 ? "" : "s")]" }
             if let s = d.ssdpServer { line += "  UPnP: " + printable(s) }
+            if let k = d.kvm { line += "  IP-KVM: \(k.product ?? "unknown product") (\(k.confidence.name))" }
             out += line + "\n"
         }
         if ranked.count > limit { out += "  … and \(ranked.count - limit) more (--format json lists every device)\n" }
@@ -120,7 +139,7 @@ public enum DeviceRecordWriter {
     }
 
     private static func weight(_ d: Device) -> Int {
-        d.hostNames.items.count + d.netbiosNames.items.count + d.services.items.count + (d.dhcp != nil ? 1 : 0)
+        (d.kvm != nil ? 100 : 0) + d.hostNames.items.count + d.netbiosNames.items.count + d.services.items.count + (d.dhcp != nil ? 1 : 0)
     }
 
     static func printable(_ bytes: [UInt8]) -> String {

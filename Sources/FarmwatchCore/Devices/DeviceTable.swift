@@ -19,7 +19,7 @@ public final class DeviceTable {
 
     /// The device with this MAC (or, when `mac` is 0, this address), created when new and
     /// there is room; the sighting is noted with its evidence and the address added.
-    public func device(mac: UInt64, address: IPAddress, at ts: Int64, _ evidence: DeviceEvidence) -> Device? {
+    public func device(mac: UInt64, address: IPAddress, at ts: Int64, _ evidence: DeviceEvidence?) -> Device? {
         let keyByAddress = mac == 0
         if keyByAddress && (address.isUnspecified || address.isMulticast) { return nil }
         let found = keyByAddress ? byAddress[address] : byMAC[mac]
@@ -46,4 +46,15 @@ public final class DeviceTable {
         let address = side == .originator ? flow.originatorAddress : flow.responderAddress
         return device(mac: flow[side].mac, address: address, at: chunk.timestampNs, evidence)
     }
+
+    /// Notes KVM evidence seen on a flow served from `address`: on the device known to use
+    /// that address, else on a device keyed by the address.
+    func noteKVM(address: IPAddress, at ts: Int64, _ e: KVMEvidence) {
+        let known = devices.first { $0.addresses.items.contains(address) }
+        guard let d = known ?? device(mac: 0, address: address, at: ts, nil) else { return }
+        d.noteKVM(e)
+    }
+
+    /// Set once the run-end KVM classification has run.
+    var kvmClassified = false
 }

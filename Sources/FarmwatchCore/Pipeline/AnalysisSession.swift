@@ -23,6 +23,9 @@ public struct AnalysisSettings {
     public var limits = CaptureLimits()
     /// Total input size for the progress bar (offline), nil for none.
     public var progressBytes: Int64?
+    /// The signature catalogue (built-in plus the user's files), loaded by the caller so that a
+    /// bad file stops the run before it starts.
+    public var signatures = SignatureMatcher(SignatureCatalogue())
     public init() {}
 }
 
@@ -35,7 +38,8 @@ public enum AnalysisSession {
     public static func run(_ sources: PacketSources, settings: AnalysisSettings, problems: [String]) -> Int32 {
         StopSignals.install()
         return settings.flowsOnly ? run(NoDissectors(), sources, settings, problems)
-                                  : run(StandardDissectors(), sources, settings, problems)
+                                  : run(StandardDissectors(context: DissectorContext(signatures: settings.signatures)),
+                                        sources, settings, problems)
     }
 
     private static func run<D: DissectorSet>(_ dissectors: D, _ sources: PacketSources,

@@ -5,9 +5,14 @@ public final class DissectorContext {
     public let names: DNSNameCache
     /// Devices named by DHCP, DHCPv6, mDNS, LLMNR, NBNS and SSDP; written when the run ends.
     public let devices: DeviceTable
+    /// The signature catalogue, matched against each flow's names, certificates and ALPN
+    /// when it ends, and against the devices when the run ends.
+    public let signatures: SignatureMatcher
 
-    public init(names: DNSNameCache = DNSNameCache(), devices: DeviceTable = DeviceTable()) {
+    public init(names: DNSNameCache = DNSNameCache(), devices: DeviceTable = DeviceTable(),
+                signatures: SignatureMatcher = SignatureMatcher(SignatureCatalogue())) {
         self.names = names
         self.devices = devices
+        self.signatures = signatures
     }
 }

@@ -56,12 +56,25 @@ public struct StandardDissectors: DissectorSet {
         run(HTTPDissector.self, bit: Self.httpBit, chunk, &flow, context)
     }
 
+    /// Whole-flow conclusions: the catalogue's names, certificates, ALPN and port hints.
+    public func flowEnding(_ flow: inout FlowState) {
+        FlowSignatureClassifier.classify(&flow, context.signatures, devices: context.devices)
+    }
+
     /// The device table, once every flow has ended.
     public func writeRunRecords(to w: JSONWriter) {
+        classifyDevices()
         DeviceRecordWriter.write(context.devices, to: w)
     }
 
     public func runSummary() -> String {
-        DeviceRecordWriter.summary(context.devices)
+        classifyDevices()
+        return DeviceRecordWriter.summary(context.devices)
+    }
+
+    private func classifyDevices() {
+        guard !context.devices.kvmClassified else { return }
+        context.devices.kvmClassified = true
+        KVMClassifier.classify(context.devices, context.signatures)
     }
 }

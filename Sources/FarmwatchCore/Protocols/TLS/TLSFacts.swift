@@ -32,9 +32,15 @@ public final class TLSFacts: FlowFacts {
         if side == .originator { originatorRecords = TLSRecordStream() } else { responderRecords = TLSRecordStream() }
     }
 
+    /// Computed once, when first asked (by the signature catalogue or the output), after the
+    /// ClientHello is final.
     public var ja4: (ja4: String, raw: String, original: String, originalRaw: String)? {
-        clientHello.map { JA4.fingerprint($0, transport: .tcp) }
+        if let memo = ja4Memo { return memo }
+        let value = clientHello.map { JA4.fingerprint($0, transport: .tcp) }
+        ja4Memo = .some(value)
+        return value
     }
+    private var ja4Memo: (ja4: String, raw: String, original: String, originalRaw: String)??
     public var ja3String: String? { clientHello.map(JA3.string) }
     public var ja3: String? { ja3String.map(JA3.hash) }
     public var ja3sString: String? { serverHello.map(JA3.string) }

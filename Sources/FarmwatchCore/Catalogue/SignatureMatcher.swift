@@ -1,0 +1,117 @@
+/// The catalogue compiled for lookups: names by suffix through a hash index, the few
+/// substring and prefix kinds by a scan of their (short) lists. Used when a flow ends and
+/// when device records are written, never per packet.
+public final class SignatureMatcher: @unchecked Sendable {
+    public let catalogue: SignatureCatalogue
+    private var domainSuffixes: [[UInt8]: [Int]] = [:]
+    private var domainGlobs: [Int] = []
+    private var byKind: [SignatureKind: [Int]] = [:]
+    private var ja4: [[UInt8]: [Int]] = [:]
+
+    public init(_ catalogue: SignatureCatalogue) {
+        self.catalogue = catalogue
+        for (i, s) in catalogue.signatures.enumerated() {
+            switch s.kind {
+            case .domain where s.bytes.contains(UInt8(ascii: "*")): domainGlobs.append(i)
+            case .domain: domainSuffixes[s.bytes, default: []].append(i)
+            case .ja4: ja4[s.bytes, default: []].append(i)
+            default: byKind[s.kind, default: []].append(i)
+            }
+        }
+    }
+
+    public var isEmpty: Bool { catalogue.signatures.isEmpty }
+
+    /// Signatures whose domain is `name` or one of its parent domains, or whose glob matches it.
+    public func domains(_ name: [UInt8]) -> [Signature] {
+        let lower = Self.lowercased(name.last == UInt8(ascii: ".") ? Array(name.dropLast()) : name)
+        var found: [Int] = []
+        var start = 0
+        while start < lower.count {
+            if let hits = domainSuffixes[Array(lower[start...])] { found += hits }
+            guard let dot = lower[start...].firstIndex(of: UInt8(ascii: ".")) else { break }
+            start = dot + 1
+        }
+        found += domainGlobs.filter { Self.glob(catalogue.signatures[$0].bytes, lower) }
+        return found.map { catalogue.signatures[$0] }
+    }
+
+    public func ja4(_ fingerprint: String) -> [Signature] {
+        (ja4[Array(fingerprint.utf8)] ?? []).map { catalogue.signatures[$0] }
+    }
+
+    /// Certificate subject/issuer, HTML title: case-insensitive substring.
+    public func containing(_ kind: SignatureKind, in text: [UInt8]) -> [Signature] {
+        let lower = Self.lowercased(text)
+        return signatures(kind).filter { Self.contains(lower, $0.bytes) }
+    }
+
+    public func alpn(_ protocolID: [UInt8]) -> [Signature] {
+        signatures(.alpn).filter { protocolID.starts(with: $0.bytes) }
+    }
+
+    /// A device host name, without a trailing `.local` or `.`, against host-name globs.
+    public func hostname(_ name: [UInt8]) -> [Signature] {
+        var lower = Self.lowercased(name)
+        if lower.last == UInt8(ascii: ".") { lower.removeLast() }
+        if lower.count > 6 && lower.suffix(6).elementsEqual(".local".utf8) { lower.removeLast(6) }
+        return signatures(.hostname).filter { Self.glob($0.bytes, lower) }
+    }
+
+    /// An announced service instance or type (`PiKVM._pikvm._tcp.local`) naming a catalogued type.
+    public func mdnsService(_ name: [UInt8]) -> [Signature] {
+        let lower = Self.lowercased(name)
+        return signatures(.mdnsService).filter { Self.contains(lower, $0.bytes) }
+    }
+
+    public func oui(_ mac: UInt64) -> [Signature] {
+        guard mac != 0 else { return [] }
+        var digits: [UInt8] = []
+        for shift in stride(from: 44, through: 0, by: -4) { digits.append(Hex.digits[Int((mac >> UInt64(shift)) & 0xF)]) }
+        return signatures(.oui).filter { digits.starts(with: $0.bytes) }
+    }
+
+    public func ports(proto: UInt8, _ port: UInt16) -> [Signature] {
+        signatures(.port).filter { PortRange($0.pattern)?.contains(proto: proto, port: port) == true }
+    }
+
+    private func signatures(_ kind: SignatureKind) -> [Signature] {
+        (byKind[kind] ?? []).map { catalogue.signatures[$0] }
+    }
+
+    static func lowercased(_ b: [UInt8]) -> [UInt8] {
+        b.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+    }
+
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard needle.count <= haystack.count else { return false }
+        if needle.isEmpty { return true }
+        var i = 0
+        while i + needle.count <= haystack.count {
+            if haystack[i] == needle[0] && haystack[i..<(i + needle.count)].elementsEqual(needle) { return true }
+            i += 1
+        }
+        return false
+    }
+
+    /// Whole-string match where `*` stands for any run of bytes (iterative, no backtracking
+    /// blow-up: the last star is the only resume point needed).
+    static func glob(_ pattern: [UInt8], _ text: [UInt8]) -> Bool {
+        var p = 0, t = 0
+        var star = -1, mark = 0
+        let asterisk = UInt8(ascii: "*")
+        while t < text.count {
+            if p < pattern.count && pattern[p] != asterisk && pattern[p] == text[t] {
+                p += 1; t += 1
+            } else if p < pattern.count && pattern[p] == asterisk {
+                star = p; mark = t; p += 1
+            } else if star >= 0 {
+                p = star + 1; mark += 1; t = mark
+            } else {
+                return false
+            }
+        }
+        while p < pattern.count && pattern[p] == asterisk { p += 1 }
+        return p == pattern.count
+    }
+}
