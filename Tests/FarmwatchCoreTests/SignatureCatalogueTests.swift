@@ -155,3 +155,75 @@ final class FlowSignatureClassifierTests: XCTestCase {
         }
     }
 }
+
+/// The catalogue fixtures (scripts/make-catalogue-fixtures.sh): families no public corpus
+/// has a capture of, each with near misses that only look alike.
+final class CatalogueFixtureTests: XCTestCase {
+    private struct NamesTruth: Decodable {
+        struct Entry: Decodable { var name: String; var family: String? }
+        var names: [Entry]
+    }
+    private struct DeviceTruth: Decodable {
+        struct D: Decodable { var mac: String; var kvm: String? }
+        var device: D
+    }
+
+    private func run(_ name: String) throws -> (flows: [FlowState], devices: DeviceTable) {
+        let context = DissectorContext(signatures: SignatureMatcher(try SignatureCatalogue.builtIn()))
+        let dissectors = StandardDissectors(context: context)
+        let flows = try analyzeCapture(TestEnvironment.capture("fixtures/catalogue/\(name).pcap"), dissectors: dissectors).flows
+        _ = dissectors.runSummary()  // runs the end-of-run device classification
+        return (flows, context.devices)
+    }
+
+    private func truth<T: Decodable>(_ name: String, _ type: T.Type) throws -> T {
+        let url = URL(fileURLWithPath: TestEnvironment.capture("fixtures/catalogue/\(name).truth.json"))
+        return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
+    }
+
+    func testRemoteToolNamesInSNIAndDNSQuestions() throws {
+        let (flows, _) = try run("remote-tool-names")
+        let t = try truth("remote-tool-names", NamesTruth.self)
+        for entry in t.names {
+            let expected = entry.family.map { Family(rawValue: $0)! }
+            let tls = flows.filter {
+                $0.metadata?.facts(StandardDissectors.tlsSlot, as: TLSFacts.self)?.clientHello?.serverName
+                    == Array(entry.name.utf8)
+            }
+            let dns = flows.filter {
+                $0.metadata?.facts(StandardDissectors.dnsSlot, as: DNSFacts.self)?.transactions
+                    .contains { $0.query == Array(entry.name.utf8) } == true
+            }
+            XCTAssertEqual(tls.count, 1, entry.name)
+            XCTAssertEqual(dns.count, 1, entry.name)
+            for (f, outer, by) in [(tls.first, Family.tls, IdentifiedBy.sni), (dns.first, .dns, .dnsQuery)] {
+                let m = try XCTUnwrap(f?.metadata, entry.name)
+                if let expected {
+                    XCTAssertEqual(m.protocols.map(\.family), [outer, expected], entry.name)
+                    XCTAssertEqual(m.protocols.last?.identifiedBy, by, entry.name)
+                } else {
+                    XCTAssertEqual(m.protocols.map(\.family), [outer], "near miss \(entry.name)")
+                }
+            }
+        }
+    }
+
+    func testKVMDeviceAndNearMiss() throws {
+        for name in ["kvm-pikvm", "kvm-near-miss"] {
+            let (flows, devices) = try run(name)
+            let t = try truth(name, DeviceTruth.self).device
+            let d = try XCTUnwrap(devices.devices.first { FlowRecordWriter.macString($0.mac) == t.mac }, name)
+            XCTAssertEqual(d.kvm?.product, t.kvm, name)
+            let web = flows.filter { $0.responderPort == 80 || $0.responderPort == 443 }
+            XCTAssertEqual(web.count, 2, name)
+            for f in web {
+                XCTAssertEqual(f.metadata?.protocols.contains { $0.family == .kvm }, t.kvm != nil, name)
+            }
+            if t.kvm != nil {
+                XCTAssertEqual(Set(d.kvmEvidence.map(\.identifiedBy)), [.dhcp, .mdns, .httpTitle, .tlsCert, .oui])
+            } else {
+                XCTAssertEqual(d.kvmEvidence.map(\.identifiedBy), [.oui], "the Raspberry Pi OUI is noted, not a verdict")
+            }
+        }
+    }
+}
