@@ -9,7 +9,7 @@ struct Farmwatch: ParsableCommand {
             Offline:  farmwatch analyze capture.pcap [more.pcapng | directory | -]
             Live:     farmwatch live -i eth0 [tcpdump filter words]
             """,
-        subcommands: [AnalyzeCommand.self, LiveCommand.self, InterfacesCommand.self],
+        subcommands: [AnalyzeCommand.self, LiveCommand.self, InterfacesCommand.self, IntelCommand.self],
         defaultSubcommand: nil
     )
 }
