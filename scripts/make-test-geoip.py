@@ -9,7 +9,7 @@ TABLE (default captures/geoip/places.txt) has one network per line, columns sepa
 
 '#' starts a comment; an empty cell leaves the field out. IPv4 and IPv6 networks in CIDR form;
 a more specific network overrides the wider one that holds it. From the table the script writes
-three databases into OUT_DIR (default captures/geoip), each in the record shape of a real
+four databases into OUT_DIR (default captures/geoip), each in the record shape of a real
 product so that the reader is tested against every shape it claims to understand:
 
     test-city.mmdb         GeoLite2-City / DB-IP City shape: city.names.en, country.iso_code,
@@ -17,6 +17,8 @@ product so that the reader is tested against every shape it claims to understand
     test-asn.mmdb          GeoLite2-ASN shape: autonomous_system_number (uint32),
                            autonomous_system_organization
     test-ipinfo-lite.mmdb  IPinfo Lite shape: asn as text ("AS64496"), as_name, country_code
+    test-ipinfo-city.mmdb  IPinfo City shape: flat city, country (the code), and latitude /
+                           longitude as text ("37.5665")
 
 The writer follows the MaxMind DB File Format Specification, version 2.0
 (https://maxmind.github.io/MaxMind-DB/): a binary search tree over the 128 address bits with
@@ -187,7 +189,7 @@ def write_database(path, database_type, description, records):
 def main():
     rows = read_table(TABLE)
     fake = "FAKE test data made by farmwatch scripts/make-test-geoip.py; not real geolocation"
-    city, asn, ipinfo = [], [], []
+    city, asn, ipinfo, ipinfo_city = [], [], [], []
     for r in rows:
         record = {}
         if r["city"]:
@@ -215,10 +217,15 @@ def main():
             lite["country_code"] = r["country"]
         if lite:
             ipinfo.append((r["network"], encode(lite)))
+        if r["latitude"] is not None:
+            flat = {"city": r["city"], "country": r["country"],
+                    "latitude": repr(r["latitude"]), "longitude": repr(r["longitude"])}
+            ipinfo_city.append((r["network"], encode({k: v for k, v in flat.items() if v})))
     os.makedirs(OUT, exist_ok=True)
     write_database(os.path.join(OUT, "test-city.mmdb"), "Farmwatch-Test-City", fake, city)
     write_database(os.path.join(OUT, "test-asn.mmdb"), "Farmwatch-Test-ASN", fake, asn)
     write_database(os.path.join(OUT, "test-ipinfo-lite.mmdb"), "Farmwatch-Test-IPinfo-Lite", fake, ipinfo)
+    write_database(os.path.join(OUT, "test-ipinfo-city.mmdb"), "Farmwatch-Test-IPinfo-City", fake, ipinfo_city)
 
 
 if __name__ == "__main__":

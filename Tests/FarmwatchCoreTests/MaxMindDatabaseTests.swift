@@ -93,6 +93,14 @@ final class MaxMindDatabaseTests: XCTestCase {
         XCTAssertEqual(db.lookup(IPAddress("2001:db8:0:2::1")!)?.asn, 65551)
     }
 
+    func testIPinfoCityShapeWithFlatFieldsAndTextCoordinates() throws {
+        let db = try Self.database("test-ipinfo-city.mmdb")
+        let seoul = try XCTUnwrap(db.lookup(IPAddress("198.51.100.7")!))
+        XCTAssertEqual(seoul.location, GeoLocation(latitude: 37.5665, longitude: 126.978, countryCode: "KR", city: "Seoul"))
+        XCTAssertNil(seoul.asn)
+        XCTAssertEqual(db.lookup(IPAddress("2001:db8:1::1")!)?.city, "London")
+    }
+
     func testMissingFileIsNamed() {
         XCTAssertThrowsError(try MaxMindDatabase(path: "/nonexistent/GeoLite2-City.mmdb")) { error in
             XCTAssertEqual(error as? IntelError, .fileMissing(path: "/nonexistent/GeoLite2-City.mmdb"))
@@ -151,7 +159,7 @@ final class MaxMindDatabaseTests: XCTestCase {
         try process.run()
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0)
-        for name in ["test-city.mmdb", "test-asn.mmdb", "test-ipinfo-lite.mmdb"] {
+        for name in ["test-city.mmdb", "test-asn.mmdb", "test-ipinfo-lite.mmdb", "test-ipinfo-city.mmdb"] {
             let made = try Data(contentsOf: out.appendingPathComponent(name))
             let shipped = try Data(contentsOf: URL(fileURLWithPath: TestEnvironment.capture("geoip/" + name)))
             XCTAssertEqual(made, shipped, "\(name): regenerate with scripts/make-test-geoip.py")

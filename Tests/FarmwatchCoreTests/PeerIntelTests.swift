@@ -76,4 +76,20 @@ final class PeerIntelTests: XCTestCase {
         XCTAssertEqual(i.info(for: ip("203.0.113.5")), first)
         XCTAssertEqual(first.location?.city, "Frankfurt")
     }
+
+    func testJSONCarriesOnlyWhatIsKnown() throws {
+        let vpn = try AddressList.parse(Array("198.51.100.0/24\n".utf8), source: "vpn", name: "corp-vpn", kind: "vpn-exit")
+        let i = try intel(lists: [vpn])
+        let w = JSONWriter(stream: nil)
+        i.info(for: ip("198.51.100.7")).writeJSON(to: w)
+        i.info(for: ip("198.18.2.1")).writeJSON(to: w)
+        i.info(for: ip("10.0.0.1")).writeJSON(to: w)
+        XCTAssertEqual(String(decoding: w.buffer, as: UTF8.self), """
+            {"country_code":"KR","city":"Seoul","latitude":37.5665,"longitude":126.9780,"accuracy_radius_km":50,\
+            "asn":64498,"as_org":"Example Korea Telecom","lists":["corp-vpn"],"list_kinds":["vpn-exit"]}
+            {"asn":64502,"as_org":"Example Anycast CDN"}
+            {}
+
+            """)
+    }
 }

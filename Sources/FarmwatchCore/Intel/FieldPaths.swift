@@ -29,7 +29,7 @@ final class FieldPaths {
     let accuracyRadius = Path("location", "accuracy_radius")
     let autonomousSystemNumber = Path("autonomous_system_number")
     let autonomousSystemOrganization = Path("autonomous_system_organization")
-    // IPinfo (Lite, country_asn, city and ASN files): flat top-level fields
+    // IPinfo (Lite, country_asn and city files): flat top-level fields
     let countryCode = Path("country_code")
     let country = Path("country")
     let city = Path("city")
@@ -37,5 +37,4 @@ final class FieldPaths {
     let longitude = Path("longitude")
     let asn = Path("asn")
     let asName = Path("as_name")
-    let name = Path("name")
 }

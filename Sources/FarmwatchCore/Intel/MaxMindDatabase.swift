@@ -74,7 +74,7 @@ public final class MaxMindDatabase: @unchecked Sendable {
             record.asOrganization = string(&entry, fields.autonomousSystemOrganization)
         } else if let asn = asNumber(&entry) {
             record.asn = asn
-            record.asOrganization = string(&entry, fields.asName) ?? string(&entry, fields.name)
+            record.asOrganization = string(&entry, fields.asName)
         }
         return record
     }
