@@ -52,7 +52,7 @@ final class AddressListTests: XCTestCase {
                 XCTAssertEqual(error as? IntelError, .malformedListLine(path: "test.list", line: 3, text: line, reason: reason), line)
             }
         }
-        XCTAssertThrowsError(try list("10.0.0.0/8\n\n# x\n\n1.2.3.4.5\n")) { error in
+        XCTAssertThrowsError(try list("10.0.0.0/8\r\n\r\n# x\r\n\r\n1.2.3.4.5\r\n")) { error in
             XCTAssertEqual("\(error)", "test.list:5: not an IPv4 address: \"1.2.3.4.5\"")
         }
     }

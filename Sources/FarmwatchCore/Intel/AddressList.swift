@@ -50,7 +50,7 @@ public struct AddressList: Sendable {
             let text = String(decoding: token, as: UTF8.self)
             func fail(_ reason: String) -> IntelError {
                 .malformedListLine(path: source, line: lineNumber, text: String(decoding: content, as: UTF8.self)
-                    .trimmingCharacters(in: .whitespaces), reason: reason)
+                    .trimmingCharacters(in: .whitespacesAndNewlines), reason: reason)
             }
             guard tokens.count == 1 else { throw fail("more than one entry on the line") }
             switch ListEntry.parse(text) {
