@@ -9,7 +9,11 @@ struct Farmwatch: ParsableCommand {
             Offline:  farmwatch analyze capture.pcap [more.pcapng | directory | -]
             Live:     farmwatch live -i eth0 [tcpdump filter words]
             """,
+<<<<<<< HEAD
         subcommands: [AnalyzeCommand.self, LiveCommand.self, InterfacesCommand.self, SignaturesCommand.self],
+=======
+        subcommands: [AnalyzeCommand.self, LiveCommand.self, InterfacesCommand.self, IntelCommand.self],
+>>>>>>> geo
         defaultSubcommand: nil
     )
 }
