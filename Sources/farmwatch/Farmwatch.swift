@@ -9,11 +9,8 @@ struct Farmwatch: ParsableCommand {
             Offline:  farmwatch analyze capture.pcap [more.pcapng | directory | -]
             Live:     farmwatch live -i eth0 [tcpdump filter words]
             """,
-<<<<<<< HEAD
-        subcommands: [AnalyzeCommand.self, LiveCommand.self, InterfacesCommand.self, SignaturesCommand.self],
-=======
-        subcommands: [AnalyzeCommand.self, LiveCommand.self, InterfacesCommand.self, IntelCommand.self],
->>>>>>> geo
+        subcommands: [AnalyzeCommand.self, LiveCommand.self, InterfacesCommand.self, SignaturesCommand.self,
+                      IntelCommand.self],
         defaultSubcommand: nil
     )
 }
