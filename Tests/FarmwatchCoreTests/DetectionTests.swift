@@ -307,3 +307,40 @@ final class DetectionTests: XCTestCase {
         XCTAssertLessThanOrEqual(findings.map(\.severity).max() ?? .low, .low, findings.map(\.summary).joined(separator: "\n"))
     }
 }
+
+/// The third-party corpus: ordinary traffic (web, DNS, VPNs, video, games) raises nothing above
+/// `low`. Captures that really hold remote control may go higher: those labelled with a
+/// remote-control family by the project that published them (the finding must name a tool),
+/// and the ones listed here with the reason.
+final class DetectionCorpusTests: XCTestCase {
+    /// Capture → the relay kind its finding must name, and why it really is remote control.
+    static let knownRemoteControl: [String: (RelayKind, String)] = [
+        "ja4/pcaps/ja4__ssh-r.pcap": (.sshReverse, "FoxIO's JA4SSH sample of a reverse SSH shell: the SSH client "
+            + "(192.168.1.197) sends the tunnelled session's bulk out while keystroke-sized packets come back"),
+    ]
+
+    func testOrdinaryTrafficRaisesNothingAboveLow() throws {
+        let dir = try TestEnvironment.requireCorpus()
+        let remoteControl = Set(Family.allCases.filter(\.isRemoteControl).map(\.rawValue))
+        var above: [String] = []
+        var knownSeen: Set<String> = []
+        for (path, labels) in try TestEnvironment.corpusCaptures() {
+            let sink = try DetectionSink(next: CollectingSink())
+            let engine = FlowEngine(dissectors: StandardDissectors(), sink: sink)
+            let loop = CaptureLoop(engine: engine, limits: CaptureLimits(), progress: nil)
+            guard let source = try? PcapSource.openFile(dir.appendingPathComponent(path).path) else { continue }
+            _ = loop.run(source)
+            engine.finish()
+            for f in sink.findings() where f.severity > .low {
+                if labels.contains(where: remoteControl.contains) && !f.tools.isEmpty { continue }
+                if let (kind, _) = Self.knownRemoteControl[path], f.relay?.kind == kind {
+                    knownSeen.insert(path)
+                    continue
+                }
+                above.append("\(path) [\(labels.joined(separator: ","))]: \(f.severity.name) \(f.score): \(f.summary)")
+            }
+        }
+        XCTAssertTrue(above.isEmpty, above.joined(separator: "\n"))
+        XCTAssertEqual(knownSeen, Set(Self.knownRemoteControl.keys), "the captures that hold remote control are found")
+    }
+}
