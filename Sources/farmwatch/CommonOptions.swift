@@ -39,6 +39,8 @@ struct AnalysisOptions: ParsableArguments {
     @Option(name: .long, help: "Gap that ends an activity period in the flow's idle/active profile, seconds.")
     var activityGap: Double = FlowConfiguration().activityIdleGap
 
+    @OptionGroup(title: "Detection") var detection: DetectionOptions
+
     func validate() throws {
         guard maxFlows >= 1 && maxFlows <= 50_000_000 else { throw ValidationError("--max-flows must be between 1 and 50000000") }
         for (name, v) in [("--tcp-timeout", tcpTimeout), ("--tcp-opening-timeout", tcpOpeningTimeout),
@@ -49,11 +51,14 @@ struct AnalysisOptions: ParsableArguments {
         guard activeTimeout >= 0 else { throw ValidationError("--active-timeout must be >= 0") }
     }
 
-    /// The run's settings; a signature file that cannot be read or parsed stops here, with the
-    /// file and line on stderr.
+    /// The run's settings; a signature file that cannot be read or parsed, or a detection
+    /// configuration that cannot be used, stops here with the file named on stderr.
     func settings(limits: CaptureLimits, progressBytes: Int64?) throws -> AnalysisSettings {
         var s = AnalysisSettings()
         if !flowsOnly { s.signatures = SignatureMatcher(try loadCatalogue(extraFiles: signatures)) }
+        s.detection = try detection.configuration()
+        s.intel = detection.intel()
+        s.failOn = detection.failOn
         s.flows = flowConfiguration
         s.flowsOnly = flowsOnly
         s.format = format

@@ -46,6 +46,9 @@ public final class FlowEngine<Dissectors: DissectorSet> {
     private let activityGapNs: Int64
     /// How far a flow's place in its LRU list may lag its last packet.
     static var lruGranularityNs: Int64 { 250_000_000 }
+    /// Turnarounds a side makes before its flow gets a latency sketch (DNS and single
+    /// request/response flows never do).
+    static var sketchAfterTurnarounds: UInt32 { 2 }
     /// The capture clock: the latest packet time seen (time never runs backwards here).
     @exclusivity(unchecked) private var clockNs: Int64 = .min
     @exclusivity(unchecked) private var nextExpiryNs: Int64 = .min
@@ -217,6 +220,16 @@ public final class FlowEngine<Dissectors: DissectorSet> {
             let us = UInt64(max(0, ts &- f.pointee.lastDataTimestampNs) / 1000)
             f.pointee[side].turnaround.add(us)
             if us < f.pointee[side].turnaroundMinUs { f.pointee[side].turnaroundMinUs = us }
+            let n = f.pointee[side].turnaroundCount
+            if n < UInt32(FlowSide.openingTurnarounds) {
+                f.pointee[side].openingTurnaroundsUs[Int(n)] = UInt32(clamping: us)
+            }
+            f.pointee[side].turnaroundCount = n &+ 1
+            // The finer sketch: only for flows a dissector claimed (metadata), once they show
+            // a conversation rather than one request and its answer.
+            if let m = f.pointee.metadata, n >= FlowEngine.sketchAfterTurnarounds {
+                m.noteTurnaround(side, us)
+            }
         }
         f.pointee.lastDataSide = side
         f.pointee.lastDataTimestampNs = ts

@@ -39,6 +39,18 @@ public struct FlowSide {
     /// screen-update→input), kept as a histogram and a minimum rather than per packet.
     public var turnaround = GapHistogram()
     public var turnaroundMinUs: UInt64 = .max
+    /// How many turnarounds this side made, and the first few of them in µs: the exchanges
+    /// that open a session (TLS, RDP, RFB, SSH negotiation steps) are automatic, so they
+    /// measure the path to whoever really terminates the application protocol — across any
+    /// TCP-terminating relay — without a human's think time.
+    public var turnaroundCount: UInt32 = 0
+    public var openingTurnaroundsUs = InlineArray<6, UInt32>(repeating: 0)
+    public static let openingTurnarounds = 6   // the InlineArray size above
+
+    /// The opening turnarounds recorded so far (at most `openingTurnarounds`).
+    public var openingTurnaroundSamples: [UInt32] {
+        (0..<min(Int(turnaroundCount), FlowSide.openingTurnarounds)).map { openingTurnaroundsUs[$0] }
+    }
 
     /// In-order payload delivery to dissectors.
     public var stream = StreamCursor()

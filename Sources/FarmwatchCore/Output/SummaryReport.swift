@@ -46,7 +46,8 @@ public final class SummaryReport: FlowSink {
         return a.isV4 ? "\(a):\(port)" : "[\(a)]:\(port)"
     }
 
-    public func render(_ s: RunStatistics) -> String {
+    /// `findings` (the detection engine's section) is printed first, after the one-line header.
+    public func render(_ s: RunStatistics, findings: String = "") -> String {
         let e = s.engine
         var out = "farmwatch: \(s.inputs) input\(s.inputs == 1 ? "" : "s"), \(group(e.packets)) packets, "
             + "\(SummaryReport.humanBytes(e.bytes))"
@@ -54,7 +55,7 @@ public final class SummaryReport: FlowSink {
             out += ", \(SummaryReport.utc(e.firstTimestampNs)) → \(SummaryReport.utc(e.lastTimestampNs)) UTC"
                 + " (\(SummaryReport.seconds(Double(e.lastTimestampNs - e.firstTimestampNs) / 1e9)))"
         }
-        out += "\n\n"
+        out += "\n\n" + findings
         out += "Flows: \(group(e.flowsCreated))"
         if !byProto.isEmpty { out += " (" + sorted(byProto).map { "\($0.0) \(group($0.1))" }.joined(separator: " · ") + ")" }
         out += "; at most \(group(UInt64(e.maxConcurrentFlows))) open at once\n"

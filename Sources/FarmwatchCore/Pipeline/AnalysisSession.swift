@@ -26,6 +26,12 @@ public struct AnalysisSettings {
     /// The signature catalogue (built-in plus the user's files), loaded by the caller so that a
     /// bad file stops the run before it starts.
     public var signatures = SignatureMatcher(SignatureCatalogue())
+    /// The detection engine's model (weights, thresholds, allow-lists, the site).
+    public var detection = DetectionConfiguration()
+    /// GeoIP, ASN and address lists, when the user gave any.
+    public var intel: PeerIntel?
+    /// Exit with `AnalysisSession.findingExitStatus` when a finding reaches this severity.
+    public var failOn: Severity?
     public init() {}
 }
 
@@ -33,6 +39,9 @@ public struct AnalysisSettings {
 /// for the chosen dissector set so that the whole per-packet path is specialised inside this
 /// module (a generic engine instantiated from another module would run unspecialised).
 public enum AnalysisSession {
+    /// The exit status when `--fail-on` is given and a finding at or above it was made.
+    public static let findingExitStatus: Int32 = 3
+
     /// Reads every source, finalises every flow (also on SIGINT/SIGTERM), writes the output to
     /// stdout and returns the exit status: 0, or 1 when an input could not be read.
     public static func run(_ sources: PacketSources, settings: AnalysisSettings, problems: [String]) -> Int32 {
@@ -47,8 +56,16 @@ public enum AnalysisSession {
         let started = Clock.monotonicNs()
         let json = settings.format == .json ? JSONOutput(writer: JSONWriter(stream: stdout)) : nil
         let summary = settings.format == .summary ? SummaryReport() : nil
-        let sink: FlowSink = json ?? summary!
-        let engine = FlowEngine(configuration: settings.flows, dissectors: dissectors, sink: sink)
+        let output: FlowSink = json ?? summary!
+        let detector: DetectionSink
+        do {
+            detector = try DetectionSink(next: output, configuration: settings.detection, intel: settings.intel,
+                                         devices: (dissectors as? StandardDissectors)?.context.devices)
+        } catch {
+            warn("\(error)")
+            return 1
+        }
+        let engine = FlowEngine(configuration: settings.flows, dissectors: dissectors, sink: detector)
         let progress = settings.progressBytes.flatMap { ProgressReporter.forTerminal(totalBytes: $0) }
         let loop = CaptureLoop(engine: engine, limits: settings.limits, progress: progress)
         var failures = problems
@@ -95,13 +112,23 @@ public enum AnalysisSession {
         stats.inputs = inputs
         stats.inputFailures = failures
         stats.wallSeconds = Double(Clock.monotonicNs() - started) / 1e9
+        // Findings are drawn once every flow has ended (a live capture: when it is stopped).
+        let findings = detector.findings()
         if let json {
             dissectors.writeRunRecords(to: json.writer)
+            for f in findings { FindingRecordWriter.write(f, to: json.writer) }
             json.finish(stats)
         }
-        if let summary { fputs(summary.render(stats) + dissectors.runSummary(), stdout); fflush(stdout) }
+        if let summary {
+            let section = FindingReport.render(findings: findings, sessions: detector.sessions, relays: detector.relayUses,
+                                               allowedSessions: detector.allowedSessions,
+                                               minSamples: settings.detection.thresholds.minLatencySamples)
+            fputs(summary.render(stats, findings: section) + dissectors.runSummary(), stdout)
+            fflush(stdout)
+        }
         if case .live = sources { loop.printStatus() }
         if inputs == 0 { return 1 }
+        if let failOn = settings.failOn, findings.contains(where: { $0.severity >= failOn }) { return findingExitStatus }
         return failures.isEmpty ? 0 : 1
     }
 }

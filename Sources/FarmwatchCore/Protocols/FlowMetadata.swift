@@ -28,6 +28,9 @@ public final class FlowMetadata {
     /// nDPI users expect `server_name`). Bytes from the wire, escaped on output.
     public var serverName: [UInt8]?
     public var serverNameSource: ServerNameSource = .none
+    /// Fine-grained turnaround distributions per direction (see `LatencySketch`), created by
+    /// the flow engine once the flow keeps exchanging data; the detection engine reads them.
+    public private(set) var turnarounds: TurnaroundSketches?
 
     public init() {}
 
@@ -50,6 +53,13 @@ public final class FlowMetadata {
 
     /// Every dissector's facts on this flow, in the order they were first kept.
     public var allFacts: [any FlowFacts] { slotFacts }
+
+    @inline(__always)
+    func noteTurnaround(_ side: Direction, _ us: UInt64) {
+        let sketches: TurnaroundSketches
+        if let t = turnarounds { sketches = t } else { sketches = TurnaroundSketches(); turnarounds = sketches }
+        sketches.add(side, us)
+    }
 
     public func addRecognition(_ r: Recognition) {
         addedRecognitions.append(r)

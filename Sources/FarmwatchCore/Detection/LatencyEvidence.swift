@@ -1,0 +1,107 @@
+/// A robust summary of many latency samples: the minimum and low percentiles (queueing and
+/// think time only ever add delay, so the low end is the path), with the sample count and the
+/// spread between the first and third quartile.
+public struct LatencyEstimate: Equatable {
+    public var samples: Int
+    public var minMs: Double
+    public var p10Ms: Double
+    public var p25Ms: Double
+    public var medianMs: Double
+    /// Interquartile range, ms.
+    public var spreadMs: Double
+    /// The densest stretch of the distribution (for interactive turnarounds), ms.
+    public var modeMs: Double?
+
+    /// From exact samples in µs (few of them: handshakes).
+    public init?(samplesUs: [UInt32]) {
+        guard !samplesUs.isEmpty else { return nil }
+        let s = samplesUs.sorted().map { Double($0) / 1000 }
+        func q(_ p: Double) -> Double {
+            let rank = p * Double(s.count - 1)
+            let lo = Int(rank.rounded(.down)), hi = min(s.count - 1, lo + 1)
+            return s[lo] + (s[hi] - s[lo]) * (rank - Double(lo))
+        }
+        samples = s.count
+        minMs = s[0]
+        p10Ms = q(0.10)
+        p25Ms = q(0.25)
+        medianMs = q(0.5)
+        spreadMs = q(0.75) - p25Ms
+        modeMs = nil
+    }
+
+    /// From a flow's latency sketch (many samples: a session's turnarounds).
+    public init?(sketch: LatencySketch) {
+        guard sketch.count > 0, let p10 = sketch.quantileUs(0.10), let p25 = sketch.quantileUs(0.25),
+              let p50 = sketch.quantileUs(0.5), let p75 = sketch.quantileUs(0.75) else { return nil }
+        samples = Int(sketch.count)
+        minMs = Double(sketch.minimumUs) / 1000
+        p10Ms = p10 / 1000
+        p25Ms = p25 / 1000
+        medianMs = p50 / 1000
+        spreadMs = (p75 - p25) / 1000
+        modeMs = sketch.modeUs().map { $0.us / 1000 }
+    }
+}
+
+/// The three round trips of one session, each measured from the sensor towards the session's
+/// peer (the side the controller is behind):
+/// 1. transport: the TCP handshake half on the peer's side of the sensor (SYN→SYN-ACK when the
+///    peer answered the handshake, SYN-ACK→ACK when it opened it) — ends at the first hop
+///    that terminates TCP;
+/// 2. opening: the automatic exchanges that open the application session (TLS, RDP, RFB, SSH
+///    negotiation: the peer's answer to the host's data) — ends where the application is
+///    terminated, across any TCP-terminating relay;
+/// 3. interactive: the peer's next data after the host's data during the session (a screen
+///    update answered by the next request or input) — includes the controller's whole path.
+public struct SessionLatency: Equatable {
+    public var transportMs: Double?
+    public var opening: LatencyEstimate?
+    public var interactive: LatencyEstimate?
+
+    public init(transportMs: Double? = nil, opening: LatencyEstimate? = nil, interactive: LatencyEstimate? = nil) {
+        self.transportMs = transportMs
+        self.opening = opening
+        self.interactive = interactive
+    }
+
+    /// Measures the session on `flow`, whose `peer` side leads towards the controller.
+    public init(flow f: FlowState, peer: Direction) {
+        interactive = f.metadata?.turnarounds.flatMap { LatencyEstimate(sketch: $0[peer]) }
+        guard f.key.proto == IPProto.tcp else {
+            // A tunnel or relay over UDP: its own handshake (the first request the peer
+            // answers: WireGuard/OpenVPN handshake, STUN/TURN allocation) is the transport
+            // round trip; the application inside it is out of sight.
+            transportMs = f[peer].openingTurnaroundSamples.first.map { Double($0) / 1000 }
+            return
+        }
+        if f.synTimestampNs != 0 && f.synAckTimestampNs > f.synTimestampNs && peer == .responder {
+            transportMs = Double(f.synAckTimestampNs - f.synTimestampNs) / 1e6
+        } else if f.synAckTimestampNs != 0 && f.handshakeAckTimestampNs > f.synAckTimestampNs && peer == .originator {
+            transportMs = Double(f.handshakeAckTimestampNs - f.synAckTimestampNs) / 1e6
+        }
+        opening = LatencyEstimate(samplesUs: f[peer].openingTurnaroundSamples)
+    }
+
+    /// The application-layer round trip to whoever answers the session: the opening exchanges'
+    /// median (automatic steps, no human in them; the median rides over the odd step where
+    /// both sides speak at once); failing that, the interactive distribution's densest stretch.
+    public func applicationRTTms(minSamples: Int) -> Double? {
+        if let o = opening, o.samples >= min(minSamples, FlowSide.openingTurnarounds) { return o.medianMs }
+        if let i = interactive, i.samples >= minSamples { return i.modeMs ?? i.p25Ms }
+        return nil
+    }
+
+    /// The controller's round trip: the application round trip when one is measured (it spans
+    /// every relay), else the transport one (a direct session with nothing above TCP seen).
+    public func controllerRTTms(minSamples: Int) -> Double? {
+        applicationRTTms(minSamples: minSamples) ?? transportMs
+    }
+
+    /// How much longer the application round trip is than the transport one: the delay of the
+    /// hop(s) the TCP handshake does not see. Nil when either is unmeasured.
+    public func hiddenHopMs(minSamples: Int) -> Double? {
+        guard let t = transportMs, let a = applicationRTTms(minSamples: minSamples) else { return nil }
+        return max(0, a - t)
+    }
+}

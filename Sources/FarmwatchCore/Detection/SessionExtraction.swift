@@ -1,0 +1,181 @@
+/// One flow of someone driving a host: who is driven, which way the controller is, what
+/// carries it, and the measurements the scoring reads. Small and fixed: the engine keeps a
+/// bounded number of these per endpoint, never the flows.
+public struct RemoteSession {
+    public var uid: String
+    public var startNs: Int64
+    public var endNs: Int64
+    /// Remote-control families recognised on the flow (empty: inferred from the traffic's
+    /// shape inside a tunnel).
+    public var tools: [Family]
+    public var driven: IPAddress
+    public var drivenMAC: UInt64
+    /// The flow's other end: the controller itself, or the relay in front of it.
+    public var peer: IPAddress
+    public var relay: RelayHop?
+    /// The controlling address, when the traffic shows it.
+    public var controller: IPAddress?
+    public var latency: SessionLatency
+    public var bytesFromDriven: UInt64
+    public var bytesToDriven: UInt64
+    /// Small data packets towards the driven host (keystrokes, pointer moves, acknowledgements).
+    public var inputEvents: UInt64
+    /// An interactive SSH login rather than a desktop.
+    public var isShell: Bool
+
+    public var durationSeconds: Double { Double(max(0, endNs - startNs)) / 1e9 }
+
+    /// The controller's round trip, per the relay's kind: behind a relay that ends the
+    /// application protocol only the interactive turnaround reaches the controller.
+    public func controllerRTTms(minSamples: Int) -> Double? {
+        if measuresControllerInteractively, let i = latency.interactive, i.samples >= minSamples {
+            return i.modeMs ?? i.p25Ms
+        }
+        return latency.controllerRTTms(minSamples: minSamples)
+    }
+
+    /// Whether only the interactive turnaround reaches the controller: behind a relay that ends
+    /// the application protocol, inside a tunnel, and for relay-brokered tools (the broker
+    /// answers the opening handshake; the controller only the screen updates).
+    public var measuresControllerInteractively: Bool {
+        relay?.kind.terminatesApplication == true || tools.isEmpty && !isShell
+            || !tools.isEmpty && !tools.contains(where: SessionExtraction.servesDesktop)
+    }
+
+    public func hiddenHopMs(minSamples: Int) -> Double? {
+        guard let t = latency.transportMs, let c = controllerRTTms(minSamples: minSamples) else { return nil }
+        return max(0, c - t)
+    }
+}
+
+/// A flow through a relay that shows no remote control (a VPN user, a video call's TURN relay).
+public struct RelayUse {
+    public var uid: String
+    public var startNs: Int64
+    public var endNs: Int64
+    public var client: IPAddress
+    public var hop: RelayHop
+}
+
+/// What a finished flow says to the detection engine.
+enum SessionObservation {
+    case session(RemoteSession)
+    case relay(RelayUse)
+}
+
+enum SessionExtraction {
+    /// Families whose server is the driven host (the client is the controller).
+    static func servesDesktop(_ f: Family) -> Bool { f == .rdp || f == .vnc }
+
+    /// Reads one ended flow; nil for flows with nothing to say about remote control or relays.
+    static func observe(_ f: FlowState, thresholds t: DetectionConfiguration.Thresholds) -> SessionObservation? {
+        guard let m = f.metadata else { return nil }
+        let families = m.protocols.map(\.family)
+        let tools = families.filter(\.isRemoteControl)
+        let uid = FlowRecordWriter.uid(f)
+        let relay = RelayEvidence.hop(in: f, uid: uid)
+        let hasData = f.orig.payloadBytes > 0 && f.resp.payloadBytes > 0
+
+        if !tools.isEmpty && hasData {
+            return .session(inferHiddenRelay(desktopSession(f, tools: tools, relay: relay, uid: uid, t), t))
+        }
+        if families.contains(.ssh) && hasData {
+            if let s = sshSession(f, uid: uid, t) { return .session(inferHiddenRelay(s, t)) }
+            return nil
+        }
+        if let relay {
+            // Remote control inside a tunnel: the host behind the relay's client side sends
+            // screen-sized data and receives a person's small inputs for a while.
+            if hasData, let s = tunnelledSession(f, relay: relay, uid: uid, t) { return .session(s) }
+            return .relay(RelayUse(uid: uid, startNs: f.firstTimestampNs, endNs: f.lastTimestampNs,
+                                   client: f.originatorAddress, hop: relay))
+        }
+        return nil
+    }
+
+    /// A session whose peer answers TCP far sooner than the application has a hop in front of
+    /// the controller: the peer is that relay, and the controller is out of sight.
+    private static func inferHiddenRelay(_ s: RemoteSession, _ t: DetectionConfiguration.Thresholds) -> RemoteSession {
+        guard s.relay == nil, let tr = s.latency.transportMs, let hidden = s.hiddenHopMs(minSamples: t.minLatencySamples),
+              hidden >= t.hiddenHopMs, tr + hidden >= t.hiddenHopRatio * tr else { return s }
+        var out = s
+        out.relay = RelayHop(address: s.peer, kind: .unidentified, farSide: nil, uid: s.uid)
+        if out.controller == s.peer { out.controller = nil }
+        return out
+    }
+
+    /// RDP, VNC and relay-brokered tools. The driven side is the desktop protocol's server, or
+    /// for brokered tools the side sending the screen updates (the most bytes).
+    private static func desktopSession(_ f: FlowState, tools: [Family], relay: RelayHop?, uid: String,
+                                       _ t: DetectionConfiguration.Thresholds) -> RemoteSession {
+        var drivenSide: Direction
+        if tools.contains(where: servesDesktop) {
+            drivenSide = .responder
+        } else {
+            drivenSide = f.orig.seqBytes >= f.resp.seqBytes ? .originator : .responder
+        }
+        var s = session(f, drivenSide: drivenSide, tools: tools, uid: uid, t)
+        s.relay = relay
+        if let relay, drivenSide == .responder {
+            // Through a proxy the desktop server is the proxy's far side; the client drives it.
+            s.driven = relay.farSide.flatMap(RelayEvidence.farSideAddress) ?? s.driven
+            s.drivenMAC = 0
+            s.controller = f.originatorAddress
+        } else if relay == nil && tools.contains(where: servesDesktop) {
+            s.controller = f.originatorAddress
+        }
+        return s
+    }
+
+    /// SSH: an interactive login drives the server (person-sized input towards it); a host's
+    /// own outbound SSH that sends far more than it receives is carrying a forwarded session
+    /// out of it (a reverse tunnel: the host is driven through the SSH server).
+    private static func sshSession(_ f: FlowState, uid: String, _ t: DetectionConfiguration.Thresholds) -> RemoteSession? {
+        let out = Double(f.orig.seqBytes), back = Double(f.resp.seqBytes)
+        if out >= t.screenUpdateRatio * back && smallPackets(f.resp, t) >= UInt64(t.humanInputMinEvents) {
+            var s = session(f, drivenSide: .originator, tools: [], uid: uid, t)
+            s.relay = RelayHop(address: f.responderAddress, kind: .sshReverse, farSide: nil, uid: uid)
+            return s
+        }
+        guard smallPackets(f.orig, t) >= UInt64(t.humanInputMinEvents) else { return nil }
+        var s = session(f, drivenSide: .responder, tools: [], uid: uid, t)
+        s.isShell = true
+        s.controller = f.originatorAddress
+        return s
+    }
+
+    private static func tunnelledSession(_ f: FlowState, relay: RelayHop, uid: String,
+                                         _ t: DetectionConfiguration.Thresholds) -> RemoteSession? {
+        let out = Double(f.orig.payloadBytes), back = Double(f.resp.payloadBytes)
+        guard out >= t.screenUpdateRatio * back, smallPackets(f.resp, t) >= UInt64(t.humanInputMinEvents) else { return nil }
+        var s = session(f, drivenSide: .originator, tools: [], uid: uid, t)
+        s.relay = relay
+        return s
+    }
+
+    private static func session(_ f: FlowState, drivenSide: Direction, tools: [Family], uid: String,
+                                _ t: DetectionConfiguration.Thresholds) -> RemoteSession {
+        let peerSide: Direction = drivenSide == .originator ? .responder : .originator
+        return RemoteSession(
+            uid: uid, startNs: f.firstTimestampNs, endNs: f.lastTimestampNs, tools: tools,
+            driven: drivenSide == .originator ? f.originatorAddress : f.responderAddress,
+            drivenMAC: f[drivenSide].mac,
+            peer: peerSide == .originator ? f.originatorAddress : f.responderAddress,
+            relay: nil, controller: nil,
+            latency: SessionLatency(flow: f, peer: peerSide),
+            bytesFromDriven: f[drivenSide].payloadBytes, bytesToDriven: f[peerSide].payloadBytes,
+            inputEvents: smallPackets(f[peerSide], t), isShell: false)
+    }
+
+    /// Data packets smaller than `input_event_max_bytes` a side sent (from its size histogram,
+    /// whose bin k holds [2^(k-1), 2^k) bytes: whole bins below the limit).
+    static func smallPackets(_ s: FlowSide, _ t: DetectionConfiguration.Thresholds) -> UInt64 {
+        var n: UInt64 = 0
+        var b = 1
+        while b < 16 && SizeHistogram.lowerBound(ofBin: b) * 2 <= UInt64(max(0, t.inputEventMaxBytes)) {
+            n += UInt64(s.payloadSizes.bins[b])
+            b += 1
+        }
+        return n
+    }
+}
