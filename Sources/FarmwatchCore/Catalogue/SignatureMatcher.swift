@@ -5,7 +5,11 @@ public final class SignatureMatcher: @unchecked Sendable {
     public let catalogue: SignatureCatalogue
     private var domainSuffixes: [[UInt8]: [Int]] = [:]
     private var domainGlobs: [Int] = []
-    private var byKind: [SignatureKind: [Int]] = [:]
+    // The scanned kinds, as signatures rather than indices, and the port ranges parsed once:
+    // every flow asks for its port hints when it ends, so that lookup must neither parse text
+    // nor allocate when nothing matches.
+    private var byKind = [[Signature]](repeating: [], count: 9)
+    private var portRanges: [(range: PortRange, signature: Signature)] = []
     private var ja4: [[UInt8]: [Int]] = [:]
 
     public init(_ catalogue: SignatureCatalogue) {
@@ -15,8 +19,26 @@ public final class SignatureMatcher: @unchecked Sendable {
             case .domain where s.bytes.contains(UInt8(ascii: "*")): domainGlobs.append(i)
             case .domain: domainSuffixes[s.bytes, default: []].append(i)
             case .ja4: ja4[s.bytes, default: []].append(i)
-            default: byKind[s.kind, default: []].append(i)
+            case .port:
+                // The catalogue validated every port line when it was read.
+                if let r = PortRange(s.pattern) { portRanges.append((r, s)) }
+            default: byKind[Self.kindIndex(s.kind)].append(s)
             }
+        }
+    }
+
+    /// A dense index per kind (a switch: no hashing of the kind's text on every lookup).
+    private static func kindIndex(_ kind: SignatureKind) -> Int {
+        switch kind {
+        case .domain: return 0
+        case .cert: return 1
+        case .alpn: return 2
+        case .ja4: return 3
+        case .port: return 4
+        case .hostname: return 5
+        case .mdnsService: return 6
+        case .httpTitle: return 7
+        case .oui: return 8
         }
     }
 
@@ -72,11 +94,13 @@ public final class SignatureMatcher: @unchecked Sendable {
     }
 
     public func ports(proto: UInt8, _ port: UInt16) -> [Signature] {
-        signatures(.port).filter { PortRange($0.pattern)?.contains(proto: proto, port: port) == true }
+        var out: [Signature] = []
+        for p in portRanges where p.range.contains(proto: proto, port: port) { out.append(p.signature) }
+        return out
     }
 
     private func signatures(_ kind: SignatureKind) -> [Signature] {
-        (byKind[kind] ?? []).map { catalogue.signatures[$0] }
+        byKind[Self.kindIndex(kind)]
     }
 
     static func lowercased(_ b: [UInt8]) -> [UInt8] {
