@@ -24,31 +24,45 @@ public enum JA4Transport: Sendable {
 public enum JA4 {
     public static func fingerprint(_ hello: TLSClientHello, transport: JA4Transport)
         -> (ja4: String, raw: String, original: String, originalRaw: String) {
-        let ciphers = hello.ciphers.filter { !TLSGrease.isGrease($0) }
-        let extensions = hello.extensions.filter { !TLSGrease.isGrease($0) }
-        let signatures = hello.signatureAlgorithms.filter { !TLSGrease.isGrease($0) }
+        // Built on byte buffers, each list written once per form: this runs for every
+        // ClientHello, so no String per value and no array per digit.
+        var ciphers = hello.ciphers
+        ciphers.removeAll(where: TLSGrease.isGrease)
+        var extensions = hello.extensions
+        extensions.removeAll(where: TLSGrease.isGrease)
+        var signatures = hello.signatureAlgorithms
+        signatures.removeAll(where: TLSGrease.isGrease)
 
-        var a: [UInt8] = [transport.marker]
+        var a: [UInt8] = []
+        a.reserveCapacity(11)
+        a.append(transport.marker)
         a += versionCode(hello.highestVersion)
         a.append(UInt8(ascii: extensions.contains(TLSExtension.serverName) ? "d" : "i"))
         appendCount(ciphers.count, to: &a)
         appendCount(extensions.count, to: &a)
         a += alpnCode(hello.alpn.first)
 
-        let sortedCiphers = hexList(ciphers.sorted())
-        let sortedExtensions = hexList(extensions.filter {
-            $0 != TLSExtension.serverName && $0 != TLSExtension.alpn
-        }.sorted(), then: signatures)
         let originalCiphers = hexList(ciphers)
         let originalExtensions = hexList(extensions, then: signatures)
+        ciphers.sort()
+        extensions.removeAll { $0 == TLSExtension.serverName || $0 == TLSExtension.alpn }
+        extensions.sort()
+        let sortedCiphers = hexList(ciphers)
+        let sortedExtensions = hexList(extensions, then: signatures)
 
-        func join(_ b: [UInt8], _ c: [UInt8]) -> String {
-            String(decoding: a + [UInt8(ascii: "_")] + b + [UInt8(ascii: "_")] + c, as: UTF8.self)
+        func form(_ b: [UInt8], _ c: [UInt8], hashed: Bool) -> String {
+            var out = a
+            out.reserveCapacity(a.count + 2 + (hashed ? 24 : b.count + c.count))
+            out.append(UInt8(ascii: "_"))
+            if hashed { appendHash12(b, to: &out) } else { out += b }
+            out.append(UInt8(ascii: "_"))
+            if hashed { appendHash12(c, to: &out) } else { out += c }
+            return String(decoding: out, as: UTF8.self)
         }
-        return (join(hash12(sortedCiphers), hash12(sortedExtensions)),
-                join(sortedCiphers, sortedExtensions),
-                join(hash12(originalCiphers), hash12(originalExtensions)),
-                join(originalCiphers, originalExtensions))
+        return (form(sortedCiphers, sortedExtensions, hashed: true),
+                form(sortedCiphers, sortedExtensions, hashed: false),
+                form(originalCiphers, originalExtensions, hashed: true),
+                form(originalCiphers, originalExtensions, hashed: false))
     }
 
     /// Two characters for the version (JA4.md "TLS and DTLS Version"); "00" when unknown.
@@ -91,21 +105,25 @@ public enum JA4 {
     /// "xxxx,yyyy" (four lower-case hex digits each), then "_" and the second list if it has any.
     static func hexList(_ values: [UInt16], then second: [UInt16] = []) -> [UInt8] {
         var out: [UInt8] = []
+        out.reserveCapacity(5 * (values.count + second.count))
         for (i, v) in values.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             Hex.append(u16: v, to: &out)
         }
-        if !second.isEmpty {
-            out.append(UInt8(ascii: "_"))
-            out += hexList(second)
+        for (i, v) in second.enumerated() {
+            out.append(UInt8(ascii: i == 0 ? "_" : ","))
+            Hex.append(u16: v, to: &out)
         }
         return out
     }
 
     /// The first 12 hex digits of the SHA-256 of `text`; twelve zeros for an empty list, so
     /// that "nothing there" reads as such rather than as the hash of nothing.
-    static func hash12(_ text: [UInt8]) -> [UInt8] {
-        guard !text.isEmpty else { return Array("000000000000".utf8) }
-        return Array(Hex.sha256(text).utf8.prefix(12))
+    static func appendHash12(_ text: [UInt8], to out: inout [UInt8]) {
+        if text.isEmpty {
+            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: 12))
+        } else {
+            Hex.appendSHA256Prefix(of: text, digits: 12, to: &out)
+        }
     }
 }

@@ -32,19 +32,36 @@ public final class TLSFacts: FlowFacts {
         if side == .originator { originatorRecords = TLSRecordStream() } else { responderRecords = TLSRecordStream() }
     }
 
-    /// Computed once, when first asked (by the signature catalogue or the output), after the
-    /// ClientHello is final.
+    /// Computed once, when first asked (by the signature catalogue or the output) after the
+    /// ClientHello is final: the catalogue and the output both read them.
     public var ja4: (ja4: String, raw: String, original: String, originalRaw: String)? {
-        if let memo = ja4Memo { return memo }
-        let value = clientHello.map { JA4.fingerprint($0, transport: .tcp) }
-        ja4Memo = .some(value)
+        clientFingerprints?.ja4
+    }
+    public var ja3String: String? { clientFingerprints?.ja3String }
+    public var ja3: String? { clientFingerprints?.ja3 }
+    public var ja3sString: String? { serverFingerprints?.ja3sString }
+    public var ja3s: String? { serverFingerprints?.ja3s }
+
+    private var clientMemo: TLSClientFingerprints?
+    private var serverMemo: (ja3sString: String, ja3s: String)?
+
+    private var clientFingerprints: TLSClientFingerprints? {
+        if let memo = clientMemo { return memo }
+        guard let hello = clientHello else { return nil }
+        let value = TLSClientFingerprints(hello, transport: .tcp)
+        clientMemo = value
         return value
     }
-    private var ja4Memo: (ja4: String, raw: String, original: String, originalRaw: String)??
-    public var ja3String: String? { clientHello.map(JA3.string) }
-    public var ja3: String? { ja3String.map(JA3.hash) }
-    public var ja3sString: String? { serverHello.map(JA3.string) }
-    public var ja3s: String? { ja3sString.map(JA3.hash) }
+
+    private var serverFingerprints: (ja3sString: String, ja3s: String)? {
+        if let memo = serverMemo { return memo }
+        guard let hello = serverHello else { return nil }
+        let text = JA3.string(hello)
+        let value = (text, JA3.hash(text))
+        serverMemo = value
+        return value
+    }
+
     public var recognition: Recognition? {
         clientHello != nil || serverHello != nil ? .payload(.tls, layer: Layer.security) : nil
     }
@@ -75,14 +92,14 @@ public final class TLSFacts: FlowFacts {
                 w.endArray()
             }
         }
-        if let f = ja4 {
+        if let f = clientFingerprints?.ja4 {
             w.field("ja4", f.ja4)
             w.field("ja4_r", f.raw)
             w.field("ja4_o", f.original)
             w.field("ja4_ro", f.originalRaw)
         }
-        if let s = ja3String { w.field("ja3", JA3.hash(s)); w.field("ja3_string", s) }
-        if let s = ja3sString { w.field("ja3s", JA3.hash(s)); w.field("ja3s_string", s) }
+        if let f = clientFingerprints { w.field("ja3", f.ja3); w.field("ja3_string", f.ja3String) }
+        if let f = serverFingerprints { w.field("ja3s", f.ja3s); w.field("ja3s_string", f.ja3sString) }
         if !serverCertificates.isEmpty { w.key("cert_chain"); Self.write(serverCertificates, to: w) }
         if !clientCertificates.isEmpty { w.key("client_cert_chain"); Self.write(clientCertificates, to: w) }
         if helloRetryRequest != nil { w.field("hello_retry_request", true) }
