@@ -32,7 +32,7 @@ public enum QUICDissector: Dissector {
         }
         facts.datagrams += 1
         if chunk.direction == facts.clientSide {
-            readClient(chunk.bytes, facts, &flow)
+            readClient(chunk.bytes, facts, &flow, context)
         } else {
             readServer(chunk.bytes, facts)
         }
@@ -45,7 +45,8 @@ public enum QUICDissector: Dissector {
 
     /// Walks the packets coalesced in one client datagram (RFC 9000 §12.2) and reads the
     /// Initials among them.
-    private static func readClient(_ d: UnsafeRawBufferPointer, _ facts: QUICFacts, _ flow: inout FlowState) {
+    private static func readClient(_ d: UnsafeRawBufferPointer, _ facts: QUICFacts, _ flow: inout FlowState,
+                                   _ context: DissectorContext) {
         var offset = 0
         var datagramVersion: UInt32?
         while offset < d.count {
@@ -62,7 +63,7 @@ public enum QUICDissector: Dissector {
                 return
             }
             datagramVersion = h.version.number
-            if h.type == .initial { readInitial(d, h, facts, &flow) }
+            if h.type == .initial { readInitial(d, h, facts, &flow, context) }
             offset = h.end
         }
     }
@@ -75,7 +76,7 @@ public enum QUICDissector: Dissector {
     }
 
     private static func readInitial(_ d: UnsafeRawBufferPointer, _ h: QUICLongHeader, _ facts: QUICFacts,
-                                    _ flow: inout FlowState) {
+                                    _ flow: inout FlowState, _ context: DissectorContext) {
         if facts.clientInitialDCID == nil {
             facts.clientInitialDCID = Array(UnsafeRawBufferPointer(rebasing: d[h.dcid]))
             facts.clientSCID = Array(UnsafeRawBufferPointer(rebasing: d[h.scid]))
@@ -100,7 +101,7 @@ public enum QUICDissector: Dissector {
         case .complete(let type, let body) where type == 1:
             let hello = stream.bytes.withUnsafeBytes { TLSClientHello.parse(UnsafeRawBufferPointer(rebasing: $0[body])) }
             if let hello {
-                record(hello, facts, &flow)
+                record(hello, facts, &flow, context)
             } else {
                 flow.metadata?.parseErrors += 1
             }
@@ -112,10 +113,13 @@ public enum QUICDissector: Dissector {
         facts.initials = nil
     }
 
-    private static func record(_ hello: TLSClientHello, _ facts: QUICFacts, _ flow: inout FlowState) {
+    private static func record(_ hello: TLSClientHello, _ facts: QUICFacts, _ flow: inout FlowState,
+                               _ context: DissectorContext) {
         facts.serverName = hello.serverName
         facts.alpn = hello.alpn
-        let fp = JA4.fingerprint(hello, transport: .quic)
+        let fp = context.clientFingerprints.value(for: TLSClientFingerprints.shape(of: hello, transport: .quic)) {
+            TLSClientFingerprints(hello, transport: .quic)
+        }.ja4
         facts.ja4 = fp.ja4
         facts.ja4Raw = fp.raw
         facts.ja4Original = fp.original

@@ -11,3 +11,42 @@ public struct TLSClientFingerprints: Sendable {
         ja3 = JA3.hash(ja3String)
     }
 }
+
+extension TLSClientFingerprints {
+    /// What the fingerprints are computed from, GREASE left out as they leave it out, as one
+    /// byte string: two hellos with the same shape have the same fingerprints (the key of the
+    /// context's cache; the random, session id and key shares are not part of it).
+    static func shape(of hello: TLSClientHello, transport: JA4Transport) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(2 * (hello.ciphers.count + hello.extensions.count + hello.supportedGroups.count
+            + hello.signatureAlgorithms.count + hello.supportedVersions.count) + hello.ecPointFormats.count + 32)
+        out.append(transport.marker)
+        out.append(UInt8(hello.version >> 8))
+        out.append(UInt8(hello.version & 0xFF))
+        for list in [hello.ciphers, hello.extensions, hello.supportedGroups, hello.signatureAlgorithms,
+                     hello.supportedVersions] {
+            // Each list behind its length, so that values cannot slide from one list to the next.
+            let lengthAt = out.count
+            out.append(0)
+            out.append(0)
+            var n = 0
+            for v in list where !TLSGrease.isGrease(v) {
+                out.append(UInt8(v >> 8))
+                out.append(UInt8(v & 0xFF))
+                n += 1
+            }
+            out[lengthAt] = UInt8(truncatingIfNeeded: n >> 8)
+            out[lengthAt + 1] = UInt8(truncatingIfNeeded: n)
+        }
+        out.append(UInt8(truncatingIfNeeded: hello.ecPointFormats.count))
+        out += hello.ecPointFormats
+        if let alpn = hello.alpn.first {
+            out.append(1)
+            out.append(UInt8(truncatingIfNeeded: alpn.count))
+            out += alpn
+        } else {
+            out.append(0)
+        }
+        return out
+    }
+}

@@ -15,14 +15,14 @@ public enum TLSDissector: Dissector {
 
     public static func feed(_ chunk: StreamChunk, flow: inout FlowState, context: DissectorContext) -> DissectorVerdict {
         if let facts = flow.metadata?.facts(StandardDissectors.tlsSlot, as: TLSFacts.self) {
-            return consume(chunk, facts, flow.metadata!)
+            return consume(chunk, facts, flow.metadata!, context)
         }
         // Not claimed yet: a few byte comparisons, no allocation.
         guard opensWithHello(chunk.bytes) else {
             return chunk.streamOffset < preambleLimit ? .wantMore : .notMine
         }
         let facts = flow.facts(StandardDissectors.tlsSlot) { TLSFacts() }
-        return consume(chunk, facts, flow.metadata!)
+        return consume(chunk, facts, flow.metadata!, context)
     }
 
     /// A handshake record whose first message is a ClientHello or ServerHello with a 3.x
@@ -38,7 +38,8 @@ public enum TLSDissector: Dissector {
         return bytes.count < 10 || bytes[9] == 3
     }
 
-    static func consume(_ chunk: StreamChunk, _ facts: TLSFacts, _ metadata: FlowMetadata) -> DissectorVerdict {
+    static func consume(_ chunk: StreamChunk, _ facts: TLSFacts, _ metadata: FlowMetadata,
+                        _ context: DissectorContext) -> DissectorVerdict {
         let side = chunk.direction
         let i = side.rawValue
         switch facts.phase[i] {
@@ -57,8 +58,8 @@ public enum TLSDissector: Dissector {
         }
         if facts.phase[i] == .active {
             let outcome = side == .originator
-                ? facts.originatorRecords.feed(chunk.bytes) { facts.handle($0, from: side, metadata) }
-                : facts.responderRecords.feed(chunk.bytes) { facts.handle($0, from: side, metadata) }
+                ? facts.originatorRecords.feed(chunk.bytes) { facts.handle($0, from: side, metadata, context) }
+                : facts.responderRecords.feed(chunk.bytes) { facts.handle($0, from: side, metadata, context) }
             switch outcome {
             case .more: break
             case .stopped: facts.finish(side)
@@ -73,7 +74,8 @@ public enum TLSDissector: Dissector {
 
 extension TLSFacts {
     /// Acts on one event of one direction; false once nothing more can be read from it.
-    func handle(_ event: TLSRecordStream.Event, from side: Direction, _ metadata: FlowMetadata) -> Bool {
+    func handle(_ event: TLSRecordStream.Event, from side: Direction, _ metadata: FlowMetadata,
+                _ context: DissectorContext) -> Bool {
         switch event {
         case .changeCipherSpec:
             // Encrypted from here on, except after a TLS 1.3 HelloRetryRequest: the server's
@@ -94,6 +96,9 @@ extension TLSFacts {
                 }
                 clientHello = hello
                 clientSide = side
+                clientMemo = context.clientFingerprints.value(for: TLSClientFingerprints.shape(of: hello, transport: .tcp)) {
+                    TLSClientFingerprints(hello, transport: .tcp)
+                }
                 metadata.parseErrors += UInt32(hello.malformedExtensions)
                 if let name = hello.serverName, !name.isEmpty { metadata.setServerName(name, source: .tls) }
                 return true
@@ -113,7 +118,7 @@ extension TLSFacts {
                 // From TLS 1.3 on, the rest of the server's handshake is encrypted.
                 return hello.negotiatedVersion <= 0x0303
             case TLSHandshakeType.certificate:
-                readCertificates(body, from: side, metadata)
+                readCertificates(body, from: side, metadata, context)
                 return true
             case TLSHandshakeType.serverHelloDone, TLSHandshakeType.clientKeyExchange:
                 // The last message of the side's clear-text flight.
@@ -124,7 +129,8 @@ extension TLSFacts {
         }
     }
 
-    private func readCertificates(_ body: UnsafeRawBufferPointer, from side: Direction, _ metadata: FlowMetadata) {
+    private func readCertificates(_ body: UnsafeRawBufferPointer, from side: Direction, _ metadata: FlowMetadata,
+                                  _ context: DissectorContext) {
         let isServer = side == serverSide
         guard isServer || side == clientSide,
               (isServer ? serverCertificates : clientCertificates).isEmpty else { return }
@@ -135,7 +141,7 @@ extension TLSFacts {
         if truncated { metadata.parseErrors += 1 }
         var chain: [TLSCertificateSummary] = []
         for der in ders {
-            guard let summary = TLSCertificateSummary.parse(der) else {
+            guard let summary = context.certificates.value(for: der, orMake: { TLSCertificateSummary.parse(der) }) else {
                 metadata.parseErrors += 1
                 continue
             }

@@ -42,7 +42,8 @@ public final class TLSFacts: FlowFacts {
     public var ja3sString: String? { serverFingerprints?.ja3sString }
     public var ja3s: String? { serverFingerprints?.ja3s }
 
-    private var clientMemo: TLSClientFingerprints?
+    /// Set when the ClientHello is read (from the context's cache), else computed when asked.
+    var clientMemo: TLSClientFingerprints?
     private var serverMemo: (ja3sString: String, ja3s: String)?
 
     private var clientFingerprints: TLSClientFingerprints? {
