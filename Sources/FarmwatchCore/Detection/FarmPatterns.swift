@@ -64,10 +64,10 @@ struct IdentityTable {
         h.combine(o.windowScale)
         let signature = UInt64(bitPattern: Int64(h.finalize()))
         let address = f.originatorAddress
-        if var entry = stacks[address] {
-            guard entry.signatures.count < maxPerAddress else { return }
-            entry.signatures.insert(signature)
-            stacks[address] = entry
+        if let known = stacks[address]?.signatures.count {
+            guard known < maxPerAddress else { return }
+            // In place: a copy of the entry would copy its set on every flow.
+            stacks[address]?.signatures.insert(signature)
         } else if stacks.count < maxAddresses {
             stacks[address] = ([signature], uid())
         }

@@ -72,6 +72,10 @@ enum SessionExtraction {
         guard let m = f.metadata else { return nil }
         let families = m.protocols.map(\.family)
         let tools = families.filter(\.isRemoteControl)
+        // Most flows carry neither remote control, SSH nor a relay: they are let go before
+        // their uid is made.
+        guard !tools.isEmpty || families.contains(.ssh) || families.contains(where: { RelayKind(family: $0) != nil })
+        else { return nil }
         let uid = FlowRecordWriter.uid(f)
         let relay = RelayEvidence.hop(in: f, uid: uid)
         let hasData = f.orig.payloadBytes > 0 && f.resp.payloadBytes > 0

@@ -173,7 +173,7 @@ public enum FlowRecordWriter {
 
     /// A Zeek-style connection uid: "C" and 17 base-62 characters. Derived from the flow's
     /// identity and start time, so the same capture always gives the same uids.
-    private static func writeUID(_ f: FlowState, _ w: JSONWriter) {
+    private static func uidText(_ f: FlowState) -> InlineArray<18, UInt8> {
         var a = f.key.hash(seed: 0x6661_726D_7761_7463) ^ UInt64(bitPattern: f.firstTimestampNs)
         var b = FlowKey.mix(a ^ f.serial)
         a = FlowKey.mix(a)
@@ -181,12 +181,16 @@ public enum FlowRecordWriter {
         for i in 1..<18 {
             if i <= 10 { text[i] = base62[Int(a % 62)]; a /= 62 } else { text[i] = base62[Int(b % 62)]; b /= 62 }
         }
-        text.span.withUnsafeBytes { w.string(bytes: $0) }
+        return text
     }
 
+    private static func writeUID(_ f: FlowState, _ w: JSONWriter) {
+        uidText(f).span.withUnsafeBytes { w.string(bytes: $0) }
+    }
+
+    /// The uid as a String (for the detection engine, which keeps it with what it found): built
+    /// in place, since it is asked for once per flow.
     public static func uid(_ f: FlowState) -> String {
-        let w = JSONWriter(stream: nil)
-        writeUID(f, w)
-        return String(decoding: w.buffer.dropFirst().dropLast(), as: UTF8.self)
+        uidText(f).span.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
     }
 }

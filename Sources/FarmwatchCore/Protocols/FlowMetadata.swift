@@ -76,17 +76,35 @@ public final class FlowMetadata {
     /// Every family recognised on this flow, outermost first, one entry per family (the most
     /// confident way it was recognised), port hints included.
     public var recognitions: [Recognition] {
+        // Asked for several times per flow (detection, output): plain loops over the few
+        // entries, one array, no closures.
         var best: [Recognition] = []
-        for r in slotFacts.compactMap({ $0.recognition }) + addedRecognitions {
-            if let i = best.firstIndex(where: { $0.family == r.family }) {
-                if Self.stronger(r, than: best[i]) { best[i] = r }
-            } else {
-                best.append(r)
+        for f in slotFacts {
+            if let r = f.recognition { Self.keepStrongest(r, in: &best) }
+        }
+        for r in addedRecognitions { Self.keepStrongest(r, in: &best) }
+        // Stable insertion sort by layer: families on one layer keep the order they were
+        // found in.
+        if best.count > 1 {
+            for i in 1..<best.count {
+                let r = best[i]
+                var j = i
+                while j > 0 && best[j - 1].layer > r.layer {
+                    best[j] = best[j - 1]
+                    j -= 1
+                }
+                if j != i { best[j] = r }
             }
         }
-        // Stable: families on one layer keep the order they were found in.
-        return best.enumerated().sorted { ($0.element.layer, $0.offset) < ($1.element.layer, $1.offset) }
-            .map(\.element)
+        return best
+    }
+
+    private static func keepStrongest(_ r: Recognition, in best: inout [Recognition]) {
+        for i in best.indices where best[i].family == r.family {
+            if stronger(r, than: best[i]) { best[i] = r }
+            return
+        }
+        best.append(r)
     }
 
     /// The families for `protocols`: recognitions that rest on more than a port number.
