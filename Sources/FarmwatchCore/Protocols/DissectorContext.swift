@@ -10,10 +10,10 @@ public final class DissectorContext {
     public let signatures: SignatureMatcher
     /// Certificates already summarised, by their DER bytes: a server sends the same chain to
     /// every client, and parsing one costs far more than finding it.
-    let certificates = BoundedCache<[UInt8], TLSCertificateSummary?>(capacity: 512)
+    let certificates = BoundedCache<ByteKey, TLSCertificateSummary?>(capacity: 512)
     /// JA4 and JA3 by ClientHello shape (`TLSClientFingerprints.shape`): a client build sends
     /// the same shape on every connection.
-    let clientFingerprints = BoundedCache<[UInt8], TLSClientFingerprints>(capacity: 1024)
+    let clientFingerprints = BoundedCache<ByteKey, TLSClientFingerprints>(capacity: 1024)
 
     public init(names: DNSNameCache = DNSNameCache(), devices: DeviceTable = DeviceTable(),
                 signatures: SignatureMatcher = SignatureMatcher(SignatureCatalogue())) {

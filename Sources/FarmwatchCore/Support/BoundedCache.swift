@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A least-recently-used map holding at most `capacity` entries: for results that are costly
 /// to compute and recur across flows (the same server sends the same certificate chain to
 /// every client; a client build sends the same ClientHello shape every time). Memory stays
@@ -71,5 +77,25 @@ final class BoundedCache<Key: Hashable, Value> {
         if newest >= 0 { entries[Int(newest)].newer = i }
         newest = i
         if oldest < 0 { oldest = i }
+    }
+}
+
+/// A byte string as a cache key, hashed in one pass over its bytes: `[UInt8]`'s own hashing
+/// feeds the hasher one byte at a time, several times slower on a certificate's kilobyte or two.
+struct ByteKey: Hashable {
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    static func == (a: ByteKey, b: ByteKey) -> Bool {
+        guard a.bytes.count == b.bytes.count else { return false }
+        guard !a.bytes.isEmpty else { return true }
+        return a.bytes.withUnsafeBytes { x in
+            b.bytes.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 }
+        }
     }
 }

@@ -117,7 +117,7 @@ public enum QUICDissector: Dissector {
                                _ context: DissectorContext) {
         facts.serverName = hello.serverName
         facts.alpn = hello.alpn
-        let fp = context.clientFingerprints.value(for: TLSClientFingerprints.shape(of: hello, transport: .quic)) {
+        let fp = context.clientFingerprints.value(for: ByteKey(TLSClientFingerprints.shape(of: hello, transport: .quic))) {
             TLSClientFingerprints(hello, transport: .quic)
         }.ja4
         facts.ja4 = fp.ja4

@@ -96,7 +96,7 @@ extension TLSFacts {
                 }
                 clientHello = hello
                 clientSide = side
-                clientMemo = context.clientFingerprints.value(for: TLSClientFingerprints.shape(of: hello, transport: .tcp)) {
+                clientMemo = context.clientFingerprints.value(for: ByteKey(TLSClientFingerprints.shape(of: hello, transport: .tcp))) {
                     TLSClientFingerprints(hello, transport: .tcp)
                 }
                 metadata.parseErrors += UInt32(hello.malformedExtensions)
@@ -141,7 +141,7 @@ extension TLSFacts {
         if truncated { metadata.parseErrors += 1 }
         var chain: [TLSCertificateSummary] = []
         for der in ders {
-            guard let summary = context.certificates.value(for: der, orMake: { TLSCertificateSummary.parse(der) }) else {
+            guard let summary = context.certificates.value(for: ByteKey(der), orMake: { TLSCertificateSummary.parse(der) }) else {
                 metadata.parseErrors += 1
                 continue
             }
