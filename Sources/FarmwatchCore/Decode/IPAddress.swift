@@ -109,38 +109,63 @@ extension IPAddress: CustomStringConvertible {
     /// Text form: dotted quad for IPv4, RFC 5952 canonical form for IPv6. Output-only: never on
     /// the per-packet path.
     public var description: String {
+        withText { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Calls `body` with the text form, built on the stack (the output writes it in place:
+    /// one per address field of every flow, DNS answer and device).
+    public func withText<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        // The longest text: eight groups of four digits and seven colons.
+        var text = InlineArray<40, UInt8>(repeating: 0)
+        var n = 0
+        func put(_ b: UInt8) { text[n] = b; n += 1 }
+        func decimal(_ v: UInt32) {
+            if v >= 100 { put(UInt8(ascii: "0") + UInt8(v / 100)) }
+            if v >= 10 { put(UInt8(ascii: "0") + UInt8(v / 10 % 10)) }
+            put(UInt8(ascii: "0") + UInt8(v % 10))
+        }
         if isV4 {
             let v = v4Value
-            return "\(v >> 24).\((v >> 16) & 0xFF).\((v >> 8) & 0xFF).\(v & 0xFF)"
-        }
-        var g = [UInt16](repeating: 0, count: 8)
-        for i in 0..<4 {
-            g[i] = UInt16(truncatingIfNeeded: hi >> (48 - 16 * UInt64(i)))
-            g[4 + i] = UInt16(truncatingIfNeeded: lo >> (48 - 16 * UInt64(i)))
-        }
-        // RFC 5952: compress the longest run (length >= 2) of zero groups, the first if tied.
-        var bestStart = -1, bestLen = 0, i = 0
-        while i < 8 {
-            if g[i] == 0 {
-                var j = i
-                while j < 8 && g[j] == 0 { j += 1 }
-                if j - i > bestLen && j - i >= 2 { bestStart = i; bestLen = j - i }
-                i = j
-            } else { i += 1 }
-        }
-        var out = ""
-        var k = 0
-        while k < 8 {
-            if k == bestStart {
-                out += "::"
-                k += bestLen
-                continue
+            decimal(v >> 24); put(UInt8(ascii: "."))
+            decimal((v >> 16) & 0xFF); put(UInt8(ascii: "."))
+            decimal((v >> 8) & 0xFF); put(UInt8(ascii: "."))
+            decimal(v & 0xFF)
+        } else {
+            var g = InlineArray<8, UInt16>(repeating: 0)
+            for i in 0..<4 {
+                g[i] = UInt16(truncatingIfNeeded: hi >> (48 - 16 * UInt64(i)))
+                g[4 + i] = UInt16(truncatingIfNeeded: lo >> (48 - 16 * UInt64(i)))
             }
-            if !out.isEmpty && !out.hasSuffix(":") { out += ":" }
-            out += String(g[k], radix: 16)
-            k += 1
+            // RFC 5952: compress the longest run (length >= 2) of zero groups, the first if tied.
+            var bestStart = -1, bestLen = 0, i = 0
+            while i < 8 {
+                if g[i] == 0 {
+                    var j = i
+                    while j < 8 && g[j] == 0 { j += 1 }
+                    if j - i > bestLen && j - i >= 2 { bestStart = i; bestLen = j - i }
+                    i = j
+                } else { i += 1 }
+            }
+            var k = 0
+            while k < 8 {
+                if k == bestStart {
+                    put(UInt8(ascii: ":")); put(UInt8(ascii: ":"))
+                    k += bestLen
+                    continue
+                }
+                if n > 0 && text[n - 1] != UInt8(ascii: ":") { put(UInt8(ascii: ":")) }
+                // Lower-case hex without leading zeros.
+                let v = g[k]
+                var shift = 12
+                while shift > 0 && (v >> UInt16(shift)) & 0xF == 0 { shift -= 4 }
+                while shift >= 0 {
+                    put(Hex.digits[Int((v >> UInt16(shift)) & 0xF)])
+                    shift -= 4
+                }
+                k += 1
+            }
         }
-        return out
+        return text.span.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
     }
 }
 

@@ -194,8 +194,7 @@ public final class JSONWriter {
             appendDecimal((v >> 8) & 0xFF); put(UInt8(ascii: "."))
             appendDecimal(v & 0xFF)
         } else {
-            var text = a.description
-            text.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+            a.withText { put($0) }
         }
         put(UInt8(ascii: "\""))
     }

@@ -111,7 +111,7 @@ public enum DNSRData: Equatable {
         func name(_ n: [UInt8]) { out += n.isEmpty ? [UInt8(ascii: ".")] : n }
         switch self {
         case .address(let a):
-            text(a.description)
+            a.withText { out.append(contentsOf: $0) }
         case .name(let n):
             name(n)
         case .mailExchange(let preference, let exchange):
