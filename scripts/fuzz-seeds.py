@@ -21,6 +21,13 @@ TARGETS = {
     "dns": ("udp", lambda first: len(first) >= 12 and first[4:6] in (b"\x00\x01", b"\x00\x02") and first[2] & 0x78 == 0),
     "dhcp": ("udp", lambda first: len(first) > 240 and first[236:240] == b"\x63\x82\x53\x63"),
     "http": ("tcp", lambda first: first.split(b" ", 1)[0] in (b"GET", b"POST", b"HEAD", b"PUT", b"CONNECT", b"OPTIONS", b"DELETE")),
+    "rdp": ("tcp", lambda first: first[:2] == b"\x03\x00" and len(first) > 5 and first[5] in (0xE0, 0xD0)),
+    "rdpeudp": ("udp", lambda first: first[:4] == b"\xff\xff\xff\xff" or (len(first) > 8 and first[7] & 0x0C == 0x0C)),
+    "rfb": ("tcp", lambda first: first.startswith(b"RFB ")),
+    "teamviewer": ("tcp", lambda first: first[:2] in (b"\x17\x24", b"\x11\x30")),
+    "nomachine": ("tcp", lambda first: first.startswith(b"NXSH-") or first.startswith(b"NXD-")),
+    "rustdesk": ("tcp", lambda first: len(first) > 2 and first[0] & 3 == 0 and first[0] >> 2 == len(first) - 1),
+    "radmin": ("tcp", lambda first: first[:4] == b"\x01\x00\x00\x00"),
 }
 LINK_SELECTOR = {1: 0, 101: 1, 113: 2, 276: 3, 0: 4, 108: 5, 9: 6, 228: 7, 229: 8}
 

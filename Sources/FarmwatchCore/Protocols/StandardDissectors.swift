@@ -11,6 +11,14 @@ public struct StandardDissectors: DissectorSet {
     public static let mdnsSlot = 5
     public static let nameServiceSlot = 6
     public static let httpSlot = 7
+    // Remote-control families (Protocols/RemoteControl/).
+    public static let rdpSlot = 8
+    public static let rdpeudpSlot = 9
+    public static let rfbSlot = 10
+    public static let teamViewerSlot = 11
+    public static let noMachineSlot = 12
+    public static let rustDeskSlot = 13
+    public static let radminSlot = 14
 
     // Mask bits.
     static let sshBit: UInt64 = 1 << 0
@@ -21,6 +29,13 @@ public struct StandardDissectors: DissectorSet {
     static let mdnsBit: UInt64 = 1 << 5
     static let nameServiceBit: UInt64 = 1 << 6
     static let httpBit: UInt64 = 1 << 7
+    static let rdpBit: UInt64 = 1 << 8
+    static let rdpeudpBit: UInt64 = 1 << 9
+    static let rfbBit: UInt64 = 1 << 10
+    static let teamViewerBit: UInt64 = 1 << 11
+    static let noMachineBit: UInt64 = 1 << 12
+    static let rustDeskBit: UInt64 = 1 << 13
+    static let radminBit: UInt64 = 1 << 14
 
     public let context: DissectorContext
 
@@ -38,6 +53,13 @@ public struct StandardDissectors: DissectorSet {
             | wantsBit(MDNSDissector.self, bit: Self.mdnsBit, flow, p)
             | wantsBit(NameServiceDissector.self, bit: Self.nameServiceBit, flow, p)
             | wantsBit(HTTPDissector.self, bit: Self.httpBit, flow, p)
+            | wantsBit(RDPDissector.self, bit: Self.rdpBit, flow, p)
+            | wantsBit(RDPEUDPDissector.self, bit: Self.rdpeudpBit, flow, p)
+            | wantsBit(RFBDissector.self, bit: Self.rfbBit, flow, p)
+            | wantsBit(TeamViewerDissector.self, bit: Self.teamViewerBit, flow, p)
+            | wantsBit(NoMachineDissector.self, bit: Self.noMachineBit, flow, p)
+            | wantsBit(RustDeskDissector.self, bit: Self.rustDeskBit, flow, p)
+            | wantsBit(RadminDissector.self, bit: Self.radminBit, flow, p)
         // The name the server's address was resolved from (metadata only on a hit).
         if let name = context.names.lookup(flow.responderAddress, at: flow.firstTimestampNs) {
             flow.ensureMetadata().setServerName(name, source: .dns)
@@ -54,6 +76,13 @@ public struct StandardDissectors: DissectorSet {
         run(MDNSDissector.self, bit: Self.mdnsBit, chunk, &flow, context)
         run(NameServiceDissector.self, bit: Self.nameServiceBit, chunk, &flow, context)
         run(HTTPDissector.self, bit: Self.httpBit, chunk, &flow, context)
+        run(RDPDissector.self, bit: Self.rdpBit, chunk, &flow, context)
+        run(RDPEUDPDissector.self, bit: Self.rdpeudpBit, chunk, &flow, context)
+        run(RFBDissector.self, bit: Self.rfbBit, chunk, &flow, context)
+        run(TeamViewerDissector.self, bit: Self.teamViewerBit, chunk, &flow, context)
+        run(NoMachineDissector.self, bit: Self.noMachineBit, chunk, &flow, context)
+        run(RustDeskDissector.self, bit: Self.rustDeskBit, chunk, &flow, context)
+        run(RadminDissector.self, bit: Self.radminBit, chunk, &flow, context)
     }
 
     /// Whole-flow conclusions: the catalogue's names, certificates, ALPN and port hints.

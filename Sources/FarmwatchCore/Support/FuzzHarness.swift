@@ -4,6 +4,7 @@
 public enum FuzzHarness {
     public enum Target: String, CaseIterable {
         case packets, ssh, tls, quic, dns, dhcp, http
+        case rdp, rdpeudp, rfb, teamviewer, nomachine, rustdesk, radmin
 
         public func run(_ data: UnsafeRawBufferPointer) {
             switch self {
@@ -18,6 +19,19 @@ public enum FuzzHarness {
                 FuzzHarness.dissector(MDNSDissector.self, data, over: .udp(5353))
             case .dhcp: FuzzHarness.dissector(DHCPDissector.self, data, over: .udp(67))
             case .http: FuzzHarness.dissector(HTTPDissector.self, data, over: .tcp(80))
+            case .rdp: FuzzHarness.dissector(RDPDissector.self, data, over: .tcp(3389))
+            case .rdpeudp: FuzzHarness.dissector(RDPEUDPDissector.self, data, over: .udp(3389))
+            case .rfb: FuzzHarness.dissector(RFBDissector.self, data, over: .tcp(5900))
+            case .teamviewer:
+                FuzzHarness.dissector(TeamViewerDissector.self, data, over: .tcp(5938))
+                FuzzHarness.dissector(TeamViewerDissector.self, data, over: .udp(5938))
+            case .nomachine:
+                FuzzHarness.dissector(NoMachineDissector.self, data, over: .tcp(4000))
+                FuzzHarness.dissector(NoMachineDissector.self, data, over: .udp(4000))
+            case .rustdesk:
+                FuzzHarness.dissector(RustDeskDissector.self, data, over: .tcp(21116))
+                FuzzHarness.dissector(RustDeskDissector.self, data, over: .udp(21116))
+            case .radmin: FuzzHarness.dissector(RadminDissector.self, data, over: .tcp(4899))
             }
         }
     }
