@@ -21,6 +21,9 @@ TARGETS = {
     "dns": ("udp", lambda first: len(first) >= 12 and first[4:6] in (b"\x00\x01", b"\x00\x02") and first[2] & 0x78 == 0),
     "dhcp": ("udp", lambda first: len(first) > 240 and first[236:240] == b"\x63\x82\x53\x63"),
     "http": ("tcp", lambda first: first.split(b" ", 1)[0] in (b"GET", b"POST", b"HEAD", b"PUT", b"CONNECT", b"OPTIONS", b"DELETE")),
+    # SOCKS 5 greeting (VER 5, NMETHODS, methods) or SOCKS 4 request (VN 4, CD 1 or 2)
+    "socks": ("tcp", lambda first: (first[:1] == b"\x05" and len(first) >= 3 and len(first) == 2 + first[1])
+              or (first[:1] == b"\x04" and first[1:2] in (b"\x01", b"\x02") and first.endswith(b"\x00"))),
 }
 LINK_SELECTOR = {1: 0, 101: 1, 113: 2, 276: 3, 0: 4, 108: 5, 9: 6, 228: 7, 229: 8}
 

@@ -28,6 +28,10 @@ public final class FlowMetadata {
     /// nDPI users expect `server_name`). Bytes from the wire, escaped on output.
     public var serverName: [UInt8]?
     public var serverNameSource: ServerNameSource = .none
+    /// The tunnel this flow carries, once one opened (see InnerStream.swift).
+    public internal(set) var innerStream: InnerStreamState?
+    var pendingInnerPrelude: [UInt8] = []
+    var pendingInnerPreludeDirection: Direction = .originator
 
     public init() {}
 

@@ -11,6 +11,7 @@ public struct StandardDissectors: DissectorSet {
     public static let mdnsSlot = 5
     public static let nameServiceSlot = 6
     public static let httpSlot = 7
+    public static let socksSlot = 32
 
     // Mask bits.
     static let sshBit: UInt64 = 1 << 0
@@ -21,6 +22,8 @@ public struct StandardDissectors: DissectorSet {
     static let mdnsBit: UInt64 = 1 << 5
     static let nameServiceBit: UInt64 = 1 << 6
     static let httpBit: UInt64 = 1 << 7
+    static let socksBit: UInt64 = 1 << 32
+    // Bit 39 is the set's own (innerStreamOpeningBit, InnerStream.swift).
 
     public let context: DissectorContext
 
@@ -30,7 +33,18 @@ public struct StandardDissectors: DissectorSet {
 
     @inline(__always)
     public func flowStarted(_ flow: inout FlowState, firstPacket p: Packet) {
-        flow.dissectorMask = wantsBit(SSHDissector.self, bit: Self.sshBit, flow, p)
+        flow.dissectorMask = payloadMask(flow, p)
+        // The name the server's address was resolved from (metadata only on a hit).
+        if let name = context.names.lookup(flow.responderAddress, at: flow.firstTimestampNs) {
+            flow.ensureMetadata().setServerName(name, source: .dns)
+        }
+    }
+
+    /// The dissectors that want a stream, asked when the flow starts and again when a tunnel
+    /// opens inside it.
+    @inline(__always)
+    func payloadMask(_ flow: FlowState, _ p: Packet) -> UInt64 {
+        wantsBit(SSHDissector.self, bit: Self.sshBit, flow, p)
             | wantsBit(TLSDissector.self, bit: Self.tlsBit, flow, p)
             | wantsBit(QUICDissector.self, bit: Self.quicBit, flow, p)
             | wantsBit(DNSDissector.self, bit: Self.dnsBit, flow, p)
@@ -38,14 +52,28 @@ public struct StandardDissectors: DissectorSet {
             | wantsBit(MDNSDissector.self, bit: Self.mdnsBit, flow, p)
             | wantsBit(NameServiceDissector.self, bit: Self.nameServiceBit, flow, p)
             | wantsBit(HTTPDissector.self, bit: Self.httpBit, flow, p)
-        // The name the server's address was resolved from (metadata only on a hit).
-        if let name = context.names.lookup(flow.responderAddress, at: flow.firstTimestampNs) {
-            flow.ensureMetadata().setServerName(name, source: .dns)
-        }
+            | wantsBit(SOCKSDissector.self, bit: Self.socksBit, flow, p)
+    }
+
+    /// A tunnel's inner stream: the flow's protocol and endpoints, as its first packet.
+    public func innerStreamMask(_ flow: FlowState) -> UInt64 {
+        var p = Packet()
+        p.l4Proto = flow.key.proto
+        p.src = flow.originatorAddress
+        p.dst = flow.responderAddress
+        p.srcPort = flow.originatorPort
+        p.dstPort = flow.responderPort
+        return payloadMask(flow, p)
     }
 
     @inline(__always)
     public func feed(_ chunk: StreamChunk, flow: inout FlowState) {
+        feedLayered(chunk, &flow) { c, f in dissect(c, &f) }
+    }
+
+    /// Every dissector in order, on one chunk of the stream they read.
+    @inline(__always)
+    func dissect(_ chunk: StreamChunk, _ flow: inout FlowState) {
         run(SSHDissector.self, bit: Self.sshBit, chunk, &flow, context)
         run(TLSDissector.self, bit: Self.tlsBit, chunk, &flow, context)
         run(QUICDissector.self, bit: Self.quicBit, chunk, &flow, context)
@@ -54,6 +82,13 @@ public struct StandardDissectors: DissectorSet {
         run(MDNSDissector.self, bit: Self.mdnsBit, chunk, &flow, context)
         run(NameServiceDissector.self, bit: Self.nameServiceBit, chunk, &flow, context)
         run(HTTPDissector.self, bit: Self.httpBit, chunk, &flow, context)
+        run(SOCKSDissector.self, bit: Self.socksBit, chunk, &flow, context)
+    }
+
+    /// Conclusions drawn from the whole flow.
+    public func flowEnding(_ flow: inout FlowState) {
+        SSHSessionUse.conclude(&flow)
+        TorLinkRecognizer.conclude(&flow)
     }
 
     /// The device table, once every flow has ended.
