@@ -190,7 +190,7 @@ final class HTTPDissectorTests: XCTestCase {
         let refusal = "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Type: text/html\r\nContent-Length: 0\r\n\r\n"
         let granted = "HTTP/1.1 200 Connection established\r\n\r\n"
         XCTAssertEqual(c.send(.responder, granted), .innerStream(InnerStreamStart(
-            originatorOffset: 2 * connect.utf8.count + 2 + "Proxy-Authorization: Basic dTpw\r\n".utf8.count,
+            originatorOffset: 2 * connect.utf8.count + 4 + "Proxy-Authorization: Basic dTpw\r\n".utf8.count,
             responderOffset: refusal.utf8.count + granted.utf8.count)))
         XCTAssertEqual(c.transactions.map { $0.statusCode }, [407, 200])
         XCTAssertEqual(c.parseErrors, 0)
