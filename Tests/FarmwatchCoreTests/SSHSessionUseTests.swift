@@ -22,6 +22,30 @@ final class SSHSessionUseTests: XCTestCase {
     func testDynamicForwardTunnel() throws { try check("ssh-tunnel") }
     func testLocalForwardTunnel() throws { try check("ssh-forward") }
 
+    static func uses(_ path: String) throws -> [SSHSessionUse] {
+        try analyzeCapture(path, dissectors: StandardDissectors()).flows
+            .compactMap { $0.metadata?.facts(StandardDissectors.sshSlot, as: SSHFacts.self)?.use }
+    }
+
+    /// The lab capture (scripts/make-lab-capture.sh): an interactive session and a 200 KiB scp
+    /// upload, where the client is the busier side.
+    func testLabCaptureSessions() throws {
+        let uses = try Self.uses(TestEnvironment.capture("lab-basic.pcap"))
+        XCTAssertEqual(uses.filter { $0.kind == .interactive }.count, 1)
+        let bulk = uses.filter { $0.kind == .bulk }
+        XCTAssertEqual(bulk.count, 1)
+        XCTAssertGreaterThan(bulk.first?.clientBytes ?? 0, 200 * 1024)
+        XCTAssertFalse(uses.contains { $0.kind == .tunnel })
+    }
+
+    /// FoxIO's reverse-SSH capture: the person types at the server's end of the connection.
+    func testReverseShellIsInteractive() throws {
+        let corpus = try TestEnvironment.requireCorpus()
+        let uses = try Self.uses(corpus.appendingPathComponent("ja4/pcaps/ja4__ssh-r.pcap").path)
+        XCTAssertTrue(uses.contains { $0.kind == .interactive && ($0.serverTurnaroundMedianMs ?? 0) >= 16 }, "\(uses)")
+        XCTAssertFalse(uses.contains { $0.kind == .tunnel || $0.kind == .bulk })
+    }
+
     /// A handshake and nothing more is too little to judge.
     func testTooShortIsUnknown() {
         var client = FlowSide(), server = FlowSide()

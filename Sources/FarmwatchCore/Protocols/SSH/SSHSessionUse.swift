@@ -1,16 +1,17 @@
 /// What an SSH connection was used for, judged when the flow ends from the shape of its
 /// encrypted traffic (the flow's per-side payload-size and turnaround histograms):
 ///
-/// - interactive: a person typing. Each keystroke leaves the client as one small packet
-///   (an SSH_MSG_CHANNEL_DATA of one byte is under 100 bytes with any cipher, and OpenSSH
-///   9.5+'s keystroke-timing chaff is as small), the server's echoes are as small, and
-///   the client's next packet after the server's output waits for a person (tens of
-///   milliseconds and more).
+/// - interactive: a person typing. Each keystroke leaves the typist's side as one small
+///   packet (an SSH_MSG_CHANNEL_DATA of one byte is under 100 bytes with any cipher, and
+///   OpenSSH 9.5+'s keystroke-timing chaff is as small), the echoes are as small, and the
+///   typist's next packet after the other side's output waits for a person (tens of
+///   milliseconds and more). The typist is usually the client; behind a reverse shell
+///   (`ssh -R`) it is the server.
 /// - bulk: a copy (scp, sftp, rsync): one direction carries almost all the bytes, in
-///   full-sized packets, in one go: hundreds of KiB for each time the client paused.
-/// - tunnel: port forwarding or `ssh -D`: what crosses is not keystrokes (the server's
-///   packets are large), and it comes in bursts, each after the client paused (a request
-///   made, a page read).
+///   full-sized packets, in one go (a few pauses while the session is set up, then none).
+/// - tunnel: port forwarding or `ssh -D`: what crosses is not keystrokes (the busier side's
+///   packets are mostly large), and it comes in bursts, each after the client paused (a
+///   request made, a page read).
 /// - unknown: too little after the handshake to say, or no pattern above.
 ///
 /// The figures it rests on are written beside it (`use_basis`), so a reader can check.
@@ -30,6 +31,7 @@ public struct SSHSessionUse {
     /// Median of the client's turnaround (server data → client's next data), as the lower
     /// bound of its log-2 bin, in milliseconds; nil when the client never answered.
     public var clientTurnaroundMedianMs: Double?
+    public var serverTurnaroundMedianMs: Double?
     /// How often the client took `pauseMs` or more to answer the server's data: a person
     /// reading or typing, or a program between requests. A copy streams without them.
     public var clientPauses: UInt64
@@ -43,15 +45,18 @@ public struct SSHSessionUse {
     /// A copy: the busier side carries this many times the other's bytes, and at least
     /// `bulkMinimumBytes`.
     static let bulkRatio: UInt64 = 8
-    static let bulkMinimumBytes: UInt64 = 256 * 1024
-    /// Keystrokes: nearly every client packet is small, and most of the server's too.
-    static let interactiveClientSmall = 0.8
-    static let interactiveServerSmall = 0.5
+    static let bulkMinimumBytes: UInt64 = 64 * 1024
+    /// Keystrokes: nearly every packet of the typist's side is small, and most of the echoes.
+    static let typistSmall = 0.75
+    static let echoSmall = 0.5
     /// Humans answer in tens of milliseconds at best; programs in well under that.
     static let humanTurnaroundMs = 16.0
     /// A pause: 2^16 µs (65.5 ms) and more, the lower bound of a turnaround histogram bin.
     static let pauseUs: UInt64 = 1 << 16
-    /// A copy moves at least this much of its volume per pause.
+    /// Setting a session up (authentication, the exec or subsystem request) may pause the
+    /// client this often; a copy streams after that, or moves at least `bulkBytesPerPause`
+    /// per pause.
+    static let setupPauses: UInt64 = 4
     static let bulkBytesPerPause: UInt64 = 256 * 1024
 
     /// Judges one flow's sides (client = `client`, server = `server`).
@@ -65,6 +70,7 @@ public struct SSHSessionUse {
         let busier = clientBytes >= serverBytes ? client : server
         largeShareOfBusierSide = Self.byteShare(of: busier.payloadSizes, from: Self.largePacket)
         clientTurnaroundMedianMs = Self.medianLowerBound(client.turnaround).map { Double($0) / 1000 }
+        serverTurnaroundMedianMs = Self.medianLowerBound(server.turnaround).map { Double($0) / 1000 }
         clientPauses = Self.count(client.turnaround, from: Self.pauseUs)
         kind = .unknown
         kind = decide()
@@ -73,18 +79,23 @@ public struct SSHSessionUse {
     private func decide() -> Kind {
         guard clientPackets + serverPackets >= Self.minimumPackets else { return .unknown }
         let more = max(clientBytes, serverBytes), less = min(clientBytes, serverBytes)
-        if clientSmallShare >= Self.interactiveClientSmall && serverSmallShare >= Self.interactiveServerSmall,
-           let think = clientTurnaroundMedianMs, think >= Self.humanTurnaroundMs {
+        if Self.typing(clientSmallShare, echoes: serverSmallShare, think: clientTurnaroundMedianMs)
+            || Self.typing(serverSmallShare, echoes: clientSmallShare, think: serverTurnaroundMedianMs) {
             return .interactive
         }
-        if more >= Self.bulkMinimumBytes && more >= less &* Self.bulkRatio && largeShareOfBusierSide >= 0.5
-            && more / (clientPauses + 1) >= Self.bulkBytesPerPause {
+        let busierSmallShare = clientBytes >= serverBytes ? clientSmallShare : serverSmallShare
+        guard largeShareOfBusierSide >= 0.5 && busierSmallShare < Self.echoSmall else { return .unknown }
+        if more >= Self.bulkMinimumBytes && more >= less &* Self.bulkRatio
+            && (clientPauses <= Self.setupPauses || more / (clientPauses + 1) >= Self.bulkBytesPerPause) {
             return .bulk
         }
-        if largeShareOfBusierSide >= 0.25 && clientPauses >= 2 {
-            return .tunnel
-        }
-        return .unknown
+        return clientPauses >= 2 ? .tunnel : .unknown
+    }
+
+    /// One side typing: its packets small, the other's mostly small too, and a person's pace.
+    static func typing(_ small: Double, echoes: Double, think: Double?) -> Bool {
+        guard let think else { return false }
+        return small >= typistSmall && echoes >= echoSmall && think >= humanTurnaroundMs
     }
 
     /// Fraction of the histogram's values below `limit` (a power of two: whole bins).
@@ -146,6 +157,7 @@ public struct SSHSessionUse {
         w.key("server_small_share"); w.double(serverSmallShare)
         w.key("large_share_of_busier_side"); w.double(largeShareOfBusierSide)
         if let t = clientTurnaroundMedianMs { w.key("client_turnaround_median_ms"); w.double(t) }
+        if let t = serverTurnaroundMedianMs { w.key("server_turnaround_median_ms"); w.double(t) }
         w.field("client_pauses", clientPauses)
         w.endObject()
     }
