@@ -19,6 +19,8 @@ public struct StandardDissectors: DissectorSet {
     public static let noMachineSlot = 12
     public static let rustDeskSlot = 13
     public static let radminSlot = 14
+    // Proxies (Protocols/Proxies/).
+    public static let socksSlot = 32
 
     // Mask bits.
     static let sshBit: UInt64 = 1 << 0
@@ -36,6 +38,8 @@ public struct StandardDissectors: DissectorSet {
     static let noMachineBit: UInt64 = 1 << 12
     static let rustDeskBit: UInt64 = 1 << 13
     static let radminBit: UInt64 = 1 << 14
+    static let socksBit: UInt64 = 1 << 32
+    // Bit 39 is the set's own (innerStreamOpeningBit, InnerStream.swift).
 
     public let context: DissectorContext
 
@@ -45,7 +49,18 @@ public struct StandardDissectors: DissectorSet {
 
     @inline(__always)
     public func flowStarted(_ flow: inout FlowState, firstPacket p: Packet) {
-        flow.dissectorMask = wantsBit(SSHDissector.self, bit: Self.sshBit, flow, p)
+        flow.dissectorMask = payloadMask(flow, p)
+        // The name the server's address was resolved from (metadata only on a hit).
+        if let name = context.names.lookup(flow.responderAddress, at: flow.firstTimestampNs) {
+            flow.ensureMetadata().setServerName(name, source: .dns)
+        }
+    }
+
+    /// The dissectors that want a stream, asked when the flow starts and again when a tunnel
+    /// opens inside it.
+    @inline(__always)
+    func payloadMask(_ flow: FlowState, _ p: Packet) -> UInt64 {
+        wantsBit(SSHDissector.self, bit: Self.sshBit, flow, p)
             | wantsBit(TLSDissector.self, bit: Self.tlsBit, flow, p)
             | wantsBit(QUICDissector.self, bit: Self.quicBit, flow, p)
             | wantsBit(DNSDissector.self, bit: Self.dnsBit, flow, p)
@@ -60,14 +75,28 @@ public struct StandardDissectors: DissectorSet {
             | wantsBit(NoMachineDissector.self, bit: Self.noMachineBit, flow, p)
             | wantsBit(RustDeskDissector.self, bit: Self.rustDeskBit, flow, p)
             | wantsBit(RadminDissector.self, bit: Self.radminBit, flow, p)
-        // The name the server's address was resolved from (metadata only on a hit).
-        if let name = context.names.lookup(flow.responderAddress, at: flow.firstTimestampNs) {
-            flow.ensureMetadata().setServerName(name, source: .dns)
-        }
+            | wantsBit(SOCKSDissector.self, bit: Self.socksBit, flow, p)
+    }
+
+    /// A tunnel's inner stream: the flow's protocol and endpoints, as its first packet.
+    public func innerStreamMask(_ flow: FlowState) -> UInt64 {
+        var p = Packet()
+        p.l4Proto = flow.key.proto
+        p.src = flow.originatorAddress
+        p.dst = flow.responderAddress
+        p.srcPort = flow.originatorPort
+        p.dstPort = flow.responderPort
+        return payloadMask(flow, p)
     }
 
     @inline(__always)
     public func feed(_ chunk: StreamChunk, flow: inout FlowState) {
+        feedLayered(chunk, &flow) { c, f in dissect(c, &f) }
+    }
+
+    /// Every dissector in order, on one chunk of the stream they read.
+    @inline(__always)
+    func dissect(_ chunk: StreamChunk, _ flow: inout FlowState) {
         run(SSHDissector.self, bit: Self.sshBit, chunk, &flow, context)
         run(TLSDissector.self, bit: Self.tlsBit, chunk, &flow, context)
         run(QUICDissector.self, bit: Self.quicBit, chunk, &flow, context)
@@ -83,27 +112,23 @@ public struct StandardDissectors: DissectorSet {
         run(NoMachineDissector.self, bit: Self.noMachineBit, chunk, &flow, context)
         run(RustDeskDissector.self, bit: Self.rustDeskBit, chunk, &flow, context)
         run(RadminDissector.self, bit: Self.radminBit, chunk, &flow, context)
+        run(SOCKSDissector.self, bit: Self.socksBit, chunk, &flow, context)
     }
 
-    /// Whole-flow conclusions: the catalogue's names, certificates, ALPN and port hints.
+    /// Whole-flow conclusions: SSH's use from its shape, Tor from its link certificates, then
+    /// the catalogue's names, certificates, ALPN and port hints.
     public func flowEnding(_ flow: inout FlowState) {
+        SSHSessionUse.conclude(&flow)
+        TorLinkRecognizer.conclude(&flow)
         FlowSignatureClassifier.classify(&flow, context.signatures, devices: context.devices)
     }
 
     /// The device table, once every flow has ended.
     public func writeRunRecords(to w: JSONWriter) {
-        classifyDevices()
         DeviceRecordWriter.write(context.devices, to: w)
     }
 
     public func runSummary() -> String {
-        classifyDevices()
-        return DeviceRecordWriter.summary(context.devices)
-    }
-
-    private func classifyDevices() {
-        guard !context.devices.kvmClassified else { return }
-        context.devices.kvmClassified = true
-        KVMClassifier.classify(context.devices, context.signatures)
+        DeviceRecordWriter.summary(context.devices)
     }
 }

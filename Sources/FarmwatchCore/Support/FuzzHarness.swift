@@ -3,7 +3,7 @@
 /// each must survive any bytes without crashing, hanging or growing memory.
 public enum FuzzHarness {
     public enum Target: String, CaseIterable {
-        case packets, ssh, tls, quic, dns, dhcp, http
+        case packets, ssh, tls, quic, dns, dhcp, http, socks
         case rdp, rdpeudp, rfb, teamviewer, nomachine, rustdesk, radmin
 
         public func run(_ data: UnsafeRawBufferPointer) {
@@ -32,6 +32,11 @@ public enum FuzzHarness {
                 FuzzHarness.dissector(RustDeskDissector.self, data, over: .tcp(21116))
                 FuzzHarness.dissector(RustDeskDissector.self, data, over: .udp(21116))
             case .radmin: FuzzHarness.dissector(RadminDissector.self, data, over: .tcp(4899))
+            case .socks:
+                // The SOCKS parser alone, then the whole set, so that what a granted tunnel
+                // carries runs through the inner-stream hand-over and every dissector.
+                FuzzHarness.dissector(SOCKSDissector.self, data, over: .tcp(1080))
+                FuzzHarness.standardSet(data)
             }
         }
     }
@@ -100,6 +105,36 @@ public enum FuzzHarness {
             let w = JSONWriter(stream: nil)
             w.beginObject(); m.writeJSON(to: w); w.endObject()
         }
+    }
+}
+
+extension FuzzHarness {
+    /// Every standard dissector on one TCP conversation, chunked as `dissector` does, with the
+    /// flow's end-of-flow conclusions and JSON.
+    public static func standardSet(_ data: UnsafeRawBufferPointer) {
+        var p = Packet()
+        p.src = IPAddress(v4: 0x0A00_0001)
+        p.dst = IPAddress(v4: 0x0A00_0002)
+        p.srcPort = 40000
+        p.dstPort = 1080
+        p.l4Proto = IPProto.tcp
+        var aToB = false
+        var flow = FlowState(key: FlowKey(packet: p, isAToB: &aToB), originatorIsA: aToB, serial: 1, timestampNs: 1)
+        let set = StandardDissectors()
+        set.flowStarted(&flow, firstPacket: p)
+        var offsets = [0, 0]
+        var r = ByteReader(data)
+        var ts: Int64 = 1
+        while flow.dissectorMask != 0, let sel = r.u8(), let len = r.u16() {
+            guard let bytes = r.take(min(Int(len), r.remaining)) else { break }
+            let side: Direction = sel & 1 == 0 ? .originator : .responder
+            ts += 1000
+            set.feed(StreamChunk(bytes: bytes, direction: side, timestampNs: ts, streamOffset: offsets[side.rawValue],
+                                 afterGap: sel & 0x80 != 0, isDatagram: false), flow: &flow)
+            offsets[side.rawValue] += bytes.count
+        }
+        set.flowEnding(&flow)
+        FlowRecordWriter.write(flow, reason: .endOfInput, to: JSONWriter(stream: nil))
     }
 }
 
