@@ -11,6 +11,12 @@ public struct StandardDissectors: DissectorSet {
     public static let mdnsSlot = 5
     public static let nameServiceSlot = 6
     public static let httpSlot = 7
+    // Relays and tunnels (slots and bits 20-31).
+    public static let wireGuardSlot = 20
+    public static let openVPNSlot = 21
+    public static let ipsecSlot = 22
+    public static let stunSlot = 23
+    public static let zeroTierSlot = 24
 
     // Mask bits.
     static let sshBit: UInt64 = 1 << 0
@@ -21,6 +27,11 @@ public struct StandardDissectors: DissectorSet {
     static let mdnsBit: UInt64 = 1 << 5
     static let nameServiceBit: UInt64 = 1 << 6
     static let httpBit: UInt64 = 1 << 7
+    static let wireGuardBit: UInt64 = 1 << 20
+    static let openVPNBit: UInt64 = 1 << 21
+    static let ipsecBit: UInt64 = 1 << 22
+    static let stunBit: UInt64 = 1 << 23
+    static let zeroTierBit: UInt64 = 1 << 24
 
     public let context: DissectorContext
 
@@ -38,6 +49,11 @@ public struct StandardDissectors: DissectorSet {
             | wantsBit(MDNSDissector.self, bit: Self.mdnsBit, flow, p)
             | wantsBit(NameServiceDissector.self, bit: Self.nameServiceBit, flow, p)
             | wantsBit(HTTPDissector.self, bit: Self.httpBit, flow, p)
+            | wantsBit(WireGuardDissector.self, bit: Self.wireGuardBit, flow, p)
+            | wantsBit(OpenVPNDissector.self, bit: Self.openVPNBit, flow, p)
+            | wantsBit(IPsecDissector.self, bit: Self.ipsecBit, flow, p)
+            | wantsBit(STUNDissector.self, bit: Self.stunBit, flow, p)
+            | wantsBit(ZeroTierDissector.self, bit: Self.zeroTierBit, flow, p)
         // The name the server's address was resolved from (metadata only on a hit).
         if let name = context.names.lookup(flow.responderAddress, at: flow.firstTimestampNs) {
             flow.ensureMetadata().setServerName(name, source: .dns)
@@ -54,6 +70,11 @@ public struct StandardDissectors: DissectorSet {
         run(MDNSDissector.self, bit: Self.mdnsBit, chunk, &flow, context)
         run(NameServiceDissector.self, bit: Self.nameServiceBit, chunk, &flow, context)
         run(HTTPDissector.self, bit: Self.httpBit, chunk, &flow, context)
+        run(WireGuardDissector.self, bit: Self.wireGuardBit, chunk, &flow, context)
+        run(OpenVPNDissector.self, bit: Self.openVPNBit, chunk, &flow, context)
+        run(IPsecDissector.self, bit: Self.ipsecBit, chunk, &flow, context)
+        run(STUNDissector.self, bit: Self.stunBit, chunk, &flow, context)
+        run(ZeroTierDissector.self, bit: Self.zeroTierBit, chunk, &flow, context)
     }
 
     /// The device table, once every flow has ended.
