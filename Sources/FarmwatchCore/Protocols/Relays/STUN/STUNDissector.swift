@@ -10,6 +10,9 @@ public enum STUNDissector: Dissector {
     static let multiplexPatience: UInt64 = 8
     /// Messages looked at on a claimed flow; addresses and methods appear early.
     static let messageBudget: UInt32 = 256
+    /// Datagrams of any kind on a claimed flow: a call's media (DTLS, RTP) shares the 5-tuple
+    /// with its STUN consent checks, and past this the flow stops paying for the look.
+    static let datagramBudget: UInt32 = 4096
     static let tcpBufferLimit = 2048
 
     public static func wants(_ flow: FlowState, firstPacket p: Packet) -> Bool {
@@ -52,7 +55,7 @@ public enum STUNDissector: Dissector {
             flow.ensureMetadata().addRecognition(.payload(.turn, layer: Layer.relay))
         }
         if facts.abandoned { return .notMine }
-        return facts.messages >= messageBudget ? .done : .wantMore
+        return facts.messages >= messageBudget || facts.datagrams >= datagramBudget ? .done : .wantMore
     }
 
     /// RFC 7983 §7 first-byte ranges that share a 5-tuple with STUN: DTLS 20-63, TURN

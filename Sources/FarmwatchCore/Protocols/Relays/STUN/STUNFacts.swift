@@ -43,6 +43,7 @@ public final class STUNFacts: FlowFacts {
     public private(set) var classicMessages: UInt32 = 0
     public private(set) var channelDataFrames: UInt32 = 0
     private var otherDatagrams: UInt32 = 0
+    var datagrams: UInt32 { messages &+ channelDataFrames &+ otherDatagrams }
     public private(set) var methods: [StaticString] = []
     public private(set) var mappedAddresses: [STUNAddress] = []
     public private(set) var peerAddresses: [STUNAddress] = []
