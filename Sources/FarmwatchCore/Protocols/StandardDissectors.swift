@@ -21,6 +21,12 @@ public struct StandardDissectors: DissectorSet {
     public static let radminSlot = 14
     // Proxies (Protocols/Proxies/).
     public static let socksSlot = 32
+    // Relays and tunnels (slots and bits 20-31).
+    public static let wireGuardSlot = 20
+    public static let openVPNSlot = 21
+    public static let ipsecSlot = 22
+    public static let stunSlot = 23
+    public static let zeroTierSlot = 24
 
     // Mask bits.
     static let sshBit: UInt64 = 1 << 0
@@ -40,6 +46,11 @@ public struct StandardDissectors: DissectorSet {
     static let radminBit: UInt64 = 1 << 14
     static let socksBit: UInt64 = 1 << 32
     // Bit 39 is the set's own (innerStreamOpeningBit, InnerStream.swift).
+    static let wireGuardBit: UInt64 = 1 << 20
+    static let openVPNBit: UInt64 = 1 << 21
+    static let ipsecBit: UInt64 = 1 << 22
+    static let stunBit: UInt64 = 1 << 23
+    static let zeroTierBit: UInt64 = 1 << 24
 
     public let context: DissectorContext
 
@@ -76,6 +87,11 @@ public struct StandardDissectors: DissectorSet {
             | wantsBit(RustDeskDissector.self, bit: Self.rustDeskBit, flow, p)
             | wantsBit(RadminDissector.self, bit: Self.radminBit, flow, p)
             | wantsBit(SOCKSDissector.self, bit: Self.socksBit, flow, p)
+            | wantsBit(WireGuardDissector.self, bit: Self.wireGuardBit, flow, p)
+            | wantsBit(OpenVPNDissector.self, bit: Self.openVPNBit, flow, p)
+            | wantsBit(IPsecDissector.self, bit: Self.ipsecBit, flow, p)
+            | wantsBit(STUNDissector.self, bit: Self.stunBit, flow, p)
+            | wantsBit(ZeroTierDissector.self, bit: Self.zeroTierBit, flow, p)
     }
 
     /// A tunnel's inner stream: the flow's protocol and endpoints, as its first packet.
@@ -113,6 +129,11 @@ public struct StandardDissectors: DissectorSet {
         run(RustDeskDissector.self, bit: Self.rustDeskBit, chunk, &flow, context)
         run(RadminDissector.self, bit: Self.radminBit, chunk, &flow, context)
         run(SOCKSDissector.self, bit: Self.socksBit, chunk, &flow, context)
+        run(WireGuardDissector.self, bit: Self.wireGuardBit, chunk, &flow, context)
+        run(OpenVPNDissector.self, bit: Self.openVPNBit, chunk, &flow, context)
+        run(IPsecDissector.self, bit: Self.ipsecBit, chunk, &flow, context)
+        run(STUNDissector.self, bit: Self.stunBit, chunk, &flow, context)
+        run(ZeroTierDissector.self, bit: Self.zeroTierBit, chunk, &flow, context)
     }
 
     /// Whole-flow conclusions: SSH's use from its shape, Tor from its link certificates, then
@@ -125,10 +146,18 @@ public struct StandardDissectors: DissectorSet {
 
     /// The device table, once every flow has ended.
     public func writeRunRecords(to w: JSONWriter) {
+        classifyDevices()
         DeviceRecordWriter.write(context.devices, to: w)
     }
 
     public func runSummary() -> String {
-        DeviceRecordWriter.summary(context.devices)
+        classifyDevices()
+        return DeviceRecordWriter.summary(context.devices)
+    }
+
+    private func classifyDevices() {
+        guard !context.devices.kvmClassified else { return }
+        context.devices.kvmClassified = true
+        KVMClassifier.classify(context.devices, context.signatures)
     }
 }

@@ -5,6 +5,7 @@ public enum FuzzHarness {
     public enum Target: String, CaseIterable {
         case packets, ssh, tls, quic, dns, dhcp, http, socks
         case rdp, rdpeudp, rfb, teamviewer, nomachine, rustdesk, radmin
+        case wireguard, openvpn, ipsec, stun, zerotier
 
         public func run(_ data: UnsafeRawBufferPointer) {
             switch self {
@@ -37,6 +38,17 @@ public enum FuzzHarness {
                 // carries runs through the inner-stream hand-over and every dissector.
                 FuzzHarness.dissector(SOCKSDissector.self, data, over: .tcp(1080))
                 FuzzHarness.standardSet(data)
+            case .wireguard: FuzzHarness.dissector(WireGuardDissector.self, data, over: .udp(51820))
+            case .openvpn:
+                FuzzHarness.dissector(OpenVPNDissector.self, data, over: .udp(1194))
+                FuzzHarness.dissector(OpenVPNDissector.self, data, over: .tcp(1194))
+            case .ipsec:
+                FuzzHarness.dissector(IPsecDissector.self, data, over: .udp(500))
+                FuzzHarness.dissector(IPsecDissector.self, data, over: .ip(IPsecDissector.espProtocol))
+            case .stun:
+                FuzzHarness.dissector(STUNDissector.self, data, over: .udp(3478))
+                FuzzHarness.dissector(STUNDissector.self, data, over: .tcp(3478))
+            case .zerotier: FuzzHarness.dissector(ZeroTierDissector.self, data, over: .udp(9993))
             }
         }
     }
@@ -72,6 +84,8 @@ public enum FuzzHarness {
     /// high bit flags a gap before the chunk.
     public enum Transport {
         case tcp(UInt16), udp(UInt16)
+        /// A port-less IP protocol (ESP, AH): each chunk is one packet's payload.
+        case ip(UInt8)
     }
 
     public static func dissector<D: Dissector>(_ d: D.Type, _ data: UnsafeRawBufferPointer, over transport: Transport) {
@@ -83,6 +97,7 @@ public enum FuzzHarness {
         switch transport {
         case .tcp(let port): p.l4Proto = IPProto.tcp; p.dstPort = port; datagram = false
         case .udp(let port): p.l4Proto = IPProto.udp; p.dstPort = port; datagram = true
+        case .ip(let proto): p.l4Proto = proto; p.srcPort = 0; datagram = true
         }
         var aToB = false
         let key = FlowKey(packet: p, isAToB: &aToB)
