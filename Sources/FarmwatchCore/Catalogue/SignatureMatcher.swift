@@ -7,6 +7,7 @@ public final class SignatureMatcher: @unchecked Sendable {
     private var domainGlobs: [Int] = []
     private var byKind: [SignatureKind: [Int]] = [:]
     private var ja4: [[UInt8]: [Int]] = [:]
+    private var networks: [(index: Int, ranges: AddressRanges)] = []
 
     public init(_ catalogue: SignatureCatalogue) {
         self.catalogue = catalogue
@@ -15,6 +16,10 @@ public final class SignatureMatcher: @unchecked Sendable {
             case .domain where s.bytes.contains(UInt8(ascii: "*")): domainGlobs.append(i)
             case .domain: domainSuffixes[s.bytes, default: []].append(i)
             case .ja4: ja4[s.bytes, default: []].append(i)
+            case .ip:
+                if case .network(let address, let length) = ListEntry.parse(s.pattern) {
+                    networks.append((i, AddressRanges(prefixes: [(address, length)])))
+                }
             default: byKind[s.kind, default: []].append(i)
             }
         }
@@ -69,6 +74,10 @@ public final class SignatureMatcher: @unchecked Sendable {
         var digits: [UInt8] = []
         for shift in stride(from: 44, through: 0, by: -4) { digits.append(Hex.digits[Int((mac >> UInt64(shift)) & 0xF)]) }
         return signatures(.oui).filter { digits.starts(with: $0.bytes) }
+    }
+
+    public func networks(containing a: IPAddress) -> [Signature] {
+        networks.filter { $0.ranges.contains(a) }.map { catalogue.signatures[$0.index] }
     }
 
     public func ports(proto: UInt8, _ port: UInt16) -> [Signature] {
