@@ -21,6 +21,28 @@ TARGETS = {
     "dns": ("udp", lambda first: len(first) >= 12 and first[4:6] in (b"\x00\x01", b"\x00\x02") and first[2] & 0x78 == 0),
     "dhcp": ("udp", lambda first: len(first) > 240 and first[236:240] == b"\x63\x82\x53\x63"),
     "http": ("tcp", lambda first: first.split(b" ", 1)[0] in (b"GET", b"POST", b"HEAD", b"PUT", b"CONNECT", b"OPTIONS", b"DELETE")),
+    "rdp": ("tcp", lambda first: first[:2] == b"\x03\x00" and len(first) > 5 and first[5] in (0xE0, 0xD0)),
+    "rdpeudp": ("udp", lambda first: first[:4] == b"\xff\xff\xff\xff" or (len(first) > 8 and first[7] & 0x0C == 0x0C)),
+    "rfb": ("tcp", lambda first: first.startswith(b"RFB ")),
+    "teamviewer": ("tcp", lambda first: first[:2] in (b"\x17\x24", b"\x11\x30")),
+    "nomachine": ("tcp", lambda first: first.startswith(b"NXSH-") or first.startswith(b"NXD-")),
+    "rustdesk": ("tcp", lambda first: len(first) > 2 and first[0] & 3 == 0 and first[0] >> 2 == len(first) - 1),
+    "radmin": ("tcp", lambda first: first[:4] == b"\x01\x00\x00\x00"),
+    # SOCKS 5 greeting (VER 5, NMETHODS, methods) or SOCKS 4 request (VN 4, CD 1 or 2)
+    "socks": ("tcp", lambda first: (first[:1] == b"\x05" and len(first) >= 3 and len(first) == 2 + first[1])
+              or (first[:1] == b"\x04" and first[1:2] in (b"\x01", b"\x02") and first.endswith(b"\x00"))),
+    # WireGuard message types 1-4 with zero reserved bytes, or a Tailscale disco frame.
+    "wireguard": ("udp", lambda first: (len(first) >= 32 and 1 <= first[0] <= 4 and first[1:4] == b"\0\0\0")
+                  or first.startswith(b"TS\xf0\x9f\x92\xac")),
+    # An OpenVPN hard reset (opcodes 1, 2, 7, 8, 10; key id 0).
+    "openvpn": ("udp", lambda first: len(first) >= 14 and first[0] in (0x08, 0x10, 0x38, 0x40, 0x50)),
+    # IKE (version 1.0 or 2.0 at byte 17), bare or behind the NAT-T non-ESP marker.
+    "ipsec": ("udp", lambda first: (len(first) >= 28 and first[17] in (0x10, 0x20))
+              or (len(first) >= 32 and first[:4] == b"\0\0\0\0" and first[21] in (0x10, 0x20))),
+    # The STUN magic cookie, or a classic RFC 3489 Binding request.
+    "stun": ("udp", lambda first: len(first) >= 20 and (first[4:8] == b"\x21\x12\xa4\x42" or first[:2] == b"\x00\x01")),
+    # ZeroTier HELLO (cipher suite 0, verb 1); no corpus capture, so the fixture supplies it.
+    "zerotier": ("udp", lambda first: len(first) >= 112 and (first[18] >> 3) & 7 == 0 and first[27] & 0x1F == 1),
 }
 LINK_SELECTOR = {1: 0, 101: 1, 113: 2, 276: 3, 0: 4, 108: 5, 9: 6, 228: 7, 229: 8}
 

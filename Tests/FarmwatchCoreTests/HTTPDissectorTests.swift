@@ -164,10 +164,15 @@ final class HTTPDissectorTests: XCTestCase {
 
     // MARK: Tunnels and upgrades
 
-    func testConnectRecordsTheTargetAndStopsAtTheTunnel() {
+    /// A granted CONNECT ends HTTP's part and hands the rest of both directions on as the
+    /// tunnel's stream: from the end of the request and of the answer.
+    func testConnectRecordsTheTargetAndOpensTheTunnel() {
         var c = HTTPConversation()
-        c.send(.originator, "CONNECT secure.example.test:443 HTTP/1.1\r\nHost: secure.example.test:443\r\nUser-Agent: curl/7.88.1\r\n\r\n")
-        XCTAssertEqual(c.send(.responder, "HTTP/1.0 200 Connection established\r\nProxy-agent: tinyproxy/1.11.1\r\n\r\n"), .done)
+        let request = "CONNECT secure.example.test:443 HTTP/1.1\r\nHost: secure.example.test:443\r\nUser-Agent: curl/7.88.1\r\n\r\n"
+        let answer = "HTTP/1.0 200 Connection established\r\nProxy-agent: tinyproxy/1.11.1\r\n\r\n"
+        c.send(.originator, request)
+        XCTAssertEqual(c.send(.responder, answer + "\u{16}\u{03}"),
+                       .innerStream(InnerStreamStart(originatorOffset: request.utf8.count, responderOffset: answer.utf8.count)))
         XCTAssertEqual(c.transactions.count, 1)
         XCTAssertEqual(c.transactions[0].text(\.connectTarget), "secure.example.test:443")
         XCTAssertEqual(c.transactions[0].text(\.statusMessage), "Connection established")
@@ -182,7 +187,11 @@ final class HTTPDissectorTests: XCTestCase {
         c.send(.originator, connect + "Proxy-Authorization: Basic dTpw\r\n\r\n")    // sent before the answer
         c.send(.responder, "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Type: text/html\r\nContent-Length: 0\r\n\r\n")
         XCTAssertEqual(c.transactions.count, 2)
-        XCTAssertEqual(c.send(.responder, "HTTP/1.1 200 Connection established\r\n\r\n"), .done)
+        let refusal = "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Type: text/html\r\nContent-Length: 0\r\n\r\n"
+        let granted = "HTTP/1.1 200 Connection established\r\n\r\n"
+        XCTAssertEqual(c.send(.responder, granted), .innerStream(InnerStreamStart(
+            originatorOffset: 2 * connect.utf8.count + 4 + "Proxy-Authorization: Basic dTpw\r\n".utf8.count,
+            responderOffset: refusal.utf8.count + granted.utf8.count)))
         XCTAssertEqual(c.transactions.map { $0.statusCode }, [407, 200])
         XCTAssertEqual(c.parseErrors, 0)
     }

@@ -24,6 +24,8 @@ final class SignatureCatalogueTests: XCTestCase {
             ("rdp port 3389\n", "f:1: a port is"),
             ("kvm oui zz:zz:zz\n", "f:1: an OUI is"),
             ("anydesk ja4 t13d\n", "f:1: a JA4 looks like"),
+            ("teamviewer ip 37.252.224.0/33\n", "f:1: an ip is"),
+            ("teamviewer ip teamviewer.com\n", "f:1: an ip is"),
             ("kvm http-title \"PiKVM\n", "f:1: unterminated quote"),
             ("kvm http-title PiKVM confidence=sure\n", "f:1: confidence must be"),
             ("kvm http-title PiKVM colour=red\n", "f:1: unknown key 'colour'"),
@@ -73,7 +75,12 @@ final class SignatureCatalogueTests: XCTestCase {
             kvm http-title PiKVM
             rdp port tcp/3389
             moonlight port udp/47998-48000
+            teamviewer ip 37.252.224.0/19
+            cloudflare-warp ip 2606:4700:100::/48
             """, file: "t"))
+        XCTAssertEqual(m.networks(containing: IPAddress("37.252.230.7")!).map(\.family), [.teamviewer])
+        XCTAssertTrue(m.networks(containing: IPAddress("37.253.0.1")!).isEmpty)
+        XCTAssertEqual(m.networks(containing: IPAddress("2606:4700:100::1")!).map(\.family), [.cloudflareWarp])
         XCTAssertEqual(m.alpn(Array("anydesk/6.2.0/linux".utf8)).count, 1)
         XCTAssertTrue(m.alpn(Array("AnyDesk/6".utf8)).isEmpty, "ALPN is compared byte for byte")
         XCTAssertEqual(m.containing(.cert, in: Array("C=DE, CN=anydesk client".utf8)).count, 1)

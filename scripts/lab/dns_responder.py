@@ -6,6 +6,7 @@ lab.example from a fixed table, NXDOMAIN for other names in lab.example,
 REFUSED for anything else. One UDP socket per --listen address.
 
     dns_responder.py --listen 192.0.2.1 --listen 2001:db8:0:1::1 [--port 53]
+                     [--record NAME=ADDRESS ...]   (more names in lab.example)
 
 Never forwards anything anywhere: it only answers the queries it receives.
 """
@@ -76,7 +77,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--listen", action="append", required=True)
     ap.add_argument("--port", type=int, default=53)
+    ap.add_argument("--record", action="append", default=[], metavar="NAME=ADDRESS",
+                    help="add an A (or AAAA, for an IPv6 address) record under lab.example")
     args = ap.parse_args()
+    for rec in args.record:
+        name, addr = rec.split("=", 1)
+        if not name.endswith("." + ZONE):
+            ap.error("--record names must be under " + ZONE)
+        RECORDS.setdefault(name, {}).setdefault(28 if ":" in addr else 1, []).append(addr)
     socks = []
     for addr in args.listen:
         fam = socket.AF_INET6 if ":" in addr else socket.AF_INET

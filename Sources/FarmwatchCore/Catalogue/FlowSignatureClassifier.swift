@@ -54,6 +54,9 @@ enum FlowSignatureClassifier {
                 add(matcher.domains(name), .dnsCache, "resolved from", name, cap: .medium)
             }
         }
+        let server = flow.responderAddress
+        let listed = matcher.networks(containing: server)
+        if !listed.isEmpty { add(listed, .ipList, "server address", Array(server.description.utf8)) }
         let port = flow.responderPort
         for s in matcher.ports(proto: flow.key.proto, port) {
             found.append(Recognition(family: s.family, identifiedBy: .portHint, confidence: .low,

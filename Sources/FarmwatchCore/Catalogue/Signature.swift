@@ -38,6 +38,9 @@ public enum SignatureKind: String, CaseIterable, Sendable {
     case httpTitle = "http-title"
     /// A MAC address prefix in hex digits (`30:52:53`, or `04:C9:8B:1` for a 28-bit block).
     case oui
+    /// The server's address in a network (`37.252.224.0/19`, `2606:4700:100::/48`, or one
+    /// address): a vendor's own ranges.
+    case ip
 
     /// Whether matching ignores ASCII case (ALPN and JA4 are compared byte for byte).
     var caseInsensitive: Bool { self != .alpn && self != .ja4 }
@@ -46,7 +49,7 @@ public enum SignatureKind: String, CaseIterable, Sendable {
     var defaultConfidence: Confidence {
         switch self {
         case .domain, .cert, .alpn, .mdnsService, .httpTitle: return .high
-        case .ja4, .hostname: return .medium
+        case .ja4, .hostname, .ip: return .medium
         case .port, .oui: return .low
         }
     }

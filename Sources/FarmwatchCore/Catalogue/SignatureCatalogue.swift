@@ -118,6 +118,10 @@ public struct SignatureCatalogue: Sendable {
             guard s.bytes.count == 36, s.bytes[10] == UInt8(ascii: "_"), s.bytes[23] == UInt8(ascii: "_") else {
                 throw fail("a JA4 looks like t13d1516h2_8daaf6152771_02713d6af862")
             }
+        case .ip:
+            guard case .network = ListEntry.parse(s.pattern) else {
+                throw fail("an ip is an IPv4 or IPv6 address or network (192.0.2.0/24, 2001:db8::/32)")
+            }
         case .cert, .alpn, .hostname, .mdnsService, .httpTitle:
             break
         }

@@ -8,9 +8,10 @@ public final class SignatureMatcher: @unchecked Sendable {
     // The scanned kinds, as signatures rather than indices, and the port ranges parsed once:
     // every flow asks for its port hints when it ends, so that lookup must neither parse text
     // nor allocate when nothing matches.
-    private var byKind = [[Signature]](repeating: [], count: 9)
+    private var byKind = [[Signature]](repeating: [], count: 10)
     private var portRanges: [(range: PortRange, signature: Signature)] = []
     private var ja4: [[UInt8]: [Int]] = [:]
+    private var networks: [(index: Int, ranges: AddressRanges)] = []
 
     public init(_ catalogue: SignatureCatalogue) {
         self.catalogue = catalogue
@@ -22,6 +23,10 @@ public final class SignatureMatcher: @unchecked Sendable {
             case .port:
                 // The catalogue validated every port line when it was read.
                 if let r = PortRange(s.pattern) { portRanges.append((r, s)) }
+            case .ip:
+                if case .network(let address, let length) = ListEntry.parse(s.pattern) {
+                    networks.append((i, AddressRanges(prefixes: [(address, length)])))
+                }
             default: byKind[Self.kindIndex(s.kind)].append(s)
             }
         }
@@ -39,6 +44,7 @@ public final class SignatureMatcher: @unchecked Sendable {
         case .mdnsService: return 6
         case .httpTitle: return 7
         case .oui: return 8
+        case .ip: return 9
         }
     }
 
@@ -91,6 +97,10 @@ public final class SignatureMatcher: @unchecked Sendable {
         var digits: [UInt8] = []
         for shift in stride(from: 44, through: 0, by: -4) { digits.append(Hex.digits[Int((mac >> UInt64(shift)) & 0xF)]) }
         return signatures(.oui).filter { digits.starts(with: $0.bytes) }
+    }
+
+    public func networks(containing a: IPAddress) -> [Signature] {
+        networks.filter { $0.ranges.contains(a) }.map { catalogue.signatures[$0.index] }
     }
 
     public func ports(proto: UInt8, _ port: UInt16) -> [Signature] {

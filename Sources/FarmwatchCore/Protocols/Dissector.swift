@@ -26,13 +26,18 @@ public struct StreamChunk {
 }
 
 /// What a dissector says after each chunk.
-public enum DissectorVerdict {
+public enum DissectorVerdict: Equatable {
     /// Keep sending this flow's chunks.
     case wantMore
     /// Finished (everything it wanted is extracted): the flow stops paying for it.
     case done
     /// This flow is not its protocol: stop sending chunks.
     case notMine
+    /// Finished, and the flow has become a tunnel (a proxy's CONNECT succeeded): from these
+    /// offsets of the stream the dissector was reading, each direction carries another
+    /// protocol. The set hands that inner stream to its dissectors as a new stream (see
+    /// InnerStream.swift), so whatever runs inside is dissected as if it stood alone.
+    case innerStream(InnerStreamStart)
 }
 
 /// One protocol dissector: a stateless type with static entry points (so calls are static and
@@ -42,7 +47,8 @@ public enum DissectorVerdict {
 /// dissector's bit is set in the flow's mask.
 public protocol Dissector {
     /// Decides on the flow's first packet whether to look at it at all (cheap: protocol,
-    /// ports as a hint for ordering, never as a verdict).
+    /// ports as a hint for ordering, never as a verdict). Asked again when a tunnel opens on
+    /// the flow: `p` then carries the flow's protocol, addresses and ports, and no payload.
     static func wants(_ flow: FlowState, firstPacket p: Packet) -> Bool
     static func feed(_ chunk: StreamChunk, flow: inout FlowState, context: DissectorContext) -> DissectorVerdict
 }
@@ -59,6 +65,9 @@ public protocol DissectorSet {
     /// The flow has ended and is about to be written: conclusions that need the whole flow
     /// (names, certificates and ALPN matched against the signature catalogue) are drawn here.
     func flowEnding(_ flow: inout FlowState)
+    /// The dissectors to arm on a stream that a tunnel carries inside this flow (the same
+    /// `wants` questions as `flowStarted`, asked of the inner stream).
+    func innerStreamMask(_ flow: FlowState) -> UInt64
     /// Writes the records that describe the run as a whole rather than one flow (the device
     /// table), once every flow has ended and before the `stats` record.
     func writeRunRecords(to w: JSONWriter)
@@ -79,6 +88,8 @@ extension DissectorSet {
     /// Nothing to conclude at the end by default (flow-only analysis, sets made for tests).
     @inline(__always)
     public func flowEnding(_ flow: inout FlowState) {}
+    /// No inner streams by default (flow-only analysis, sets made for tests).
+    public func innerStreamMask(_ flow: FlowState) -> UInt64 { 0 }
     /// No run records by default (flow-only analysis, sets made for tests).
     public func writeRunRecords(to w: JSONWriter) {}
     public func runSummary() -> String { "" }
@@ -91,6 +102,9 @@ extension DissectorSet {
         switch D.feed(chunk, flow: &flow, context: context) {
         case .wantMore: break
         case .done, .notMine: flow.dissectorMask &= ~bit
+        case .innerStream(let start):
+            flow.dissectorMask = flow.dissectorMask & ~bit | innerStreamOpeningBit
+            flow.ensureMetadata().noteInnerStream(start, openedBy: bit)
         }
     }
 

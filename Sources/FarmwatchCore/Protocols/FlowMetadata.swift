@@ -31,6 +31,10 @@ public final class FlowMetadata {
     /// Fine-grained turnaround distributions per direction (see `LatencySketch`), created by
     /// the flow engine once the flow keeps exchanging data; the detection engine reads them.
     public private(set) var turnarounds: TurnaroundSketches?
+    /// The tunnel this flow carries, once one opened (see InnerStream.swift).
+    public internal(set) var innerStream: InnerStreamState?
+    var pendingInnerPrelude: [UInt8] = []
+    var pendingInnerPreludeDirection: Direction = .originator
 
     public init() {}
 

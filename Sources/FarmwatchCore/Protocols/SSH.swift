@@ -80,6 +80,8 @@ public final class SSHFacts: FlowFacts {
     /// Identification strings without CR LF, per side (originator = client).
     public private(set) var banner: [[UInt8]?] = [nil, nil]
     public private(set) var kexInit: [SSHKexInit?] = [nil, nil]
+    /// What the session was used for, judged when the flow ends (SSHSessionUse).
+    public internal(set) var use: SSHSessionUse?
 
     public var clientBanner: [UInt8]? { banner[0] }
     public var serverBanner: [UInt8]? { banner[1] }
@@ -157,6 +159,7 @@ public final class SSHFacts: FlowFacts {
             w.key("hassh_server_algorithms"); w.string(bytes: k.hasshInput(client: false))
             w.key("host_key_algorithms"); w.string(bytes: k.hostKey)
         }
+        use?.writeJSON(to: w)
         w.endObject()
     }
 }

@@ -11,6 +11,22 @@ public struct StandardDissectors: DissectorSet {
     public static let mdnsSlot = 5
     public static let nameServiceSlot = 6
     public static let httpSlot = 7
+    // Remote-control families (Protocols/RemoteControl/).
+    public static let rdpSlot = 8
+    public static let rdpeudpSlot = 9
+    public static let rfbSlot = 10
+    public static let teamViewerSlot = 11
+    public static let noMachineSlot = 12
+    public static let rustDeskSlot = 13
+    public static let radminSlot = 14
+    // Proxies (Protocols/Proxies/).
+    public static let socksSlot = 32
+    // Relays and tunnels (slots and bits 20-31).
+    public static let wireGuardSlot = 20
+    public static let openVPNSlot = 21
+    public static let ipsecSlot = 22
+    public static let stunSlot = 23
+    public static let zeroTierSlot = 24
 
     // Mask bits.
     static let sshBit: UInt64 = 1 << 0
@@ -21,6 +37,20 @@ public struct StandardDissectors: DissectorSet {
     static let mdnsBit: UInt64 = 1 << 5
     static let nameServiceBit: UInt64 = 1 << 6
     static let httpBit: UInt64 = 1 << 7
+    static let rdpBit: UInt64 = 1 << 8
+    static let rdpeudpBit: UInt64 = 1 << 9
+    static let rfbBit: UInt64 = 1 << 10
+    static let teamViewerBit: UInt64 = 1 << 11
+    static let noMachineBit: UInt64 = 1 << 12
+    static let rustDeskBit: UInt64 = 1 << 13
+    static let radminBit: UInt64 = 1 << 14
+    static let socksBit: UInt64 = 1 << 32
+    // Bit 39 is the set's own (innerStreamOpeningBit, InnerStream.swift).
+    static let wireGuardBit: UInt64 = 1 << 20
+    static let openVPNBit: UInt64 = 1 << 21
+    static let ipsecBit: UInt64 = 1 << 22
+    static let stunBit: UInt64 = 1 << 23
+    static let zeroTierBit: UInt64 = 1 << 24
 
     public let context: DissectorContext
 
@@ -30,7 +60,18 @@ public struct StandardDissectors: DissectorSet {
 
     @inline(__always)
     public func flowStarted(_ flow: inout FlowState, firstPacket p: Packet) {
-        flow.dissectorMask = wantsBit(SSHDissector.self, bit: Self.sshBit, flow, p)
+        flow.dissectorMask = payloadMask(flow, p)
+        // The name the server's address was resolved from (metadata only on a hit).
+        if let name = context.names.lookup(flow.responderAddress, at: flow.firstTimestampNs) {
+            flow.ensureMetadata().setServerName(name, source: .dns)
+        }
+    }
+
+    /// The dissectors that want a stream, asked when the flow starts and again when a tunnel
+    /// opens inside it.
+    @inline(__always)
+    func payloadMask(_ flow: FlowState, _ p: Packet) -> UInt64 {
+        wantsBit(SSHDissector.self, bit: Self.sshBit, flow, p)
             | wantsBit(TLSDissector.self, bit: Self.tlsBit, flow, p)
             | wantsBit(QUICDissector.self, bit: Self.quicBit, flow, p)
             | wantsBit(DNSDissector.self, bit: Self.dnsBit, flow, p)
@@ -38,14 +79,40 @@ public struct StandardDissectors: DissectorSet {
             | wantsBit(MDNSDissector.self, bit: Self.mdnsBit, flow, p)
             | wantsBit(NameServiceDissector.self, bit: Self.nameServiceBit, flow, p)
             | wantsBit(HTTPDissector.self, bit: Self.httpBit, flow, p)
-        // The name the server's address was resolved from (metadata only on a hit).
-        if let name = context.names.lookup(flow.responderAddress, at: flow.firstTimestampNs) {
-            flow.ensureMetadata().setServerName(name, source: .dns)
-        }
+            | wantsBit(RDPDissector.self, bit: Self.rdpBit, flow, p)
+            | wantsBit(RDPEUDPDissector.self, bit: Self.rdpeudpBit, flow, p)
+            | wantsBit(RFBDissector.self, bit: Self.rfbBit, flow, p)
+            | wantsBit(TeamViewerDissector.self, bit: Self.teamViewerBit, flow, p)
+            | wantsBit(NoMachineDissector.self, bit: Self.noMachineBit, flow, p)
+            | wantsBit(RustDeskDissector.self, bit: Self.rustDeskBit, flow, p)
+            | wantsBit(RadminDissector.self, bit: Self.radminBit, flow, p)
+            | wantsBit(SOCKSDissector.self, bit: Self.socksBit, flow, p)
+            | wantsBit(WireGuardDissector.self, bit: Self.wireGuardBit, flow, p)
+            | wantsBit(OpenVPNDissector.self, bit: Self.openVPNBit, flow, p)
+            | wantsBit(IPsecDissector.self, bit: Self.ipsecBit, flow, p)
+            | wantsBit(STUNDissector.self, bit: Self.stunBit, flow, p)
+            | wantsBit(ZeroTierDissector.self, bit: Self.zeroTierBit, flow, p)
+    }
+
+    /// A tunnel's inner stream: the flow's protocol and endpoints, as its first packet.
+    public func innerStreamMask(_ flow: FlowState) -> UInt64 {
+        var p = Packet()
+        p.l4Proto = flow.key.proto
+        p.src = flow.originatorAddress
+        p.dst = flow.responderAddress
+        p.srcPort = flow.originatorPort
+        p.dstPort = flow.responderPort
+        return payloadMask(flow, p)
     }
 
     @inline(__always)
     public func feed(_ chunk: StreamChunk, flow: inout FlowState) {
+        feedLayered(chunk, &flow) { c, f in dissect(c, &f) }
+    }
+
+    /// Every dissector in order, on one chunk of the stream they read.
+    @inline(__always)
+    func dissect(_ chunk: StreamChunk, _ flow: inout FlowState) {
         run(SSHDissector.self, bit: Self.sshBit, chunk, &flow, context)
         run(TLSDissector.self, bit: Self.tlsBit, chunk, &flow, context)
         run(QUICDissector.self, bit: Self.quicBit, chunk, &flow, context)
@@ -54,10 +121,26 @@ public struct StandardDissectors: DissectorSet {
         run(MDNSDissector.self, bit: Self.mdnsBit, chunk, &flow, context)
         run(NameServiceDissector.self, bit: Self.nameServiceBit, chunk, &flow, context)
         run(HTTPDissector.self, bit: Self.httpBit, chunk, &flow, context)
+        run(RDPDissector.self, bit: Self.rdpBit, chunk, &flow, context)
+        run(RDPEUDPDissector.self, bit: Self.rdpeudpBit, chunk, &flow, context)
+        run(RFBDissector.self, bit: Self.rfbBit, chunk, &flow, context)
+        run(TeamViewerDissector.self, bit: Self.teamViewerBit, chunk, &flow, context)
+        run(NoMachineDissector.self, bit: Self.noMachineBit, chunk, &flow, context)
+        run(RustDeskDissector.self, bit: Self.rustDeskBit, chunk, &flow, context)
+        run(RadminDissector.self, bit: Self.radminBit, chunk, &flow, context)
+        run(SOCKSDissector.self, bit: Self.socksBit, chunk, &flow, context)
+        run(WireGuardDissector.self, bit: Self.wireGuardBit, chunk, &flow, context)
+        run(OpenVPNDissector.self, bit: Self.openVPNBit, chunk, &flow, context)
+        run(IPsecDissector.self, bit: Self.ipsecBit, chunk, &flow, context)
+        run(STUNDissector.self, bit: Self.stunBit, chunk, &flow, context)
+        run(ZeroTierDissector.self, bit: Self.zeroTierBit, chunk, &flow, context)
     }
 
-    /// Whole-flow conclusions: the catalogue's names, certificates, ALPN and port hints.
+    /// Whole-flow conclusions: SSH's use from its shape, Tor from its link certificates, then
+    /// the catalogue's names, certificates, ALPN and port hints.
     public func flowEnding(_ flow: inout FlowState) {
+        SSHSessionUse.conclude(&flow)
+        TorLinkRecognizer.conclude(&flow)
         FlowSignatureClassifier.classify(&flow, context.signatures, devices: context.devices)
     }
 

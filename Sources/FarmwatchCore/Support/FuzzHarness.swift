@@ -3,7 +3,9 @@
 /// each must survive any bytes without crashing, hanging or growing memory.
 public enum FuzzHarness {
     public enum Target: String, CaseIterable {
-        case packets, ssh, tls, quic, dns, dhcp, http
+        case packets, ssh, tls, quic, dns, dhcp, http, socks
+        case rdp, rdpeudp, rfb, teamviewer, nomachine, rustdesk, radmin
+        case wireguard, openvpn, ipsec, stun, zerotier
 
         public func run(_ data: UnsafeRawBufferPointer) {
             switch self {
@@ -18,6 +20,35 @@ public enum FuzzHarness {
                 FuzzHarness.dissector(MDNSDissector.self, data, over: .udp(5353))
             case .dhcp: FuzzHarness.dissector(DHCPDissector.self, data, over: .udp(67))
             case .http: FuzzHarness.dissector(HTTPDissector.self, data, over: .tcp(80))
+            case .rdp: FuzzHarness.dissector(RDPDissector.self, data, over: .tcp(3389))
+            case .rdpeudp: FuzzHarness.dissector(RDPEUDPDissector.self, data, over: .udp(3389))
+            case .rfb: FuzzHarness.dissector(RFBDissector.self, data, over: .tcp(5900))
+            case .teamviewer:
+                FuzzHarness.dissector(TeamViewerDissector.self, data, over: .tcp(5938))
+                FuzzHarness.dissector(TeamViewerDissector.self, data, over: .udp(5938))
+            case .nomachine:
+                FuzzHarness.dissector(NoMachineDissector.self, data, over: .tcp(4000))
+                FuzzHarness.dissector(NoMachineDissector.self, data, over: .udp(4000))
+            case .rustdesk:
+                FuzzHarness.dissector(RustDeskDissector.self, data, over: .tcp(21116))
+                FuzzHarness.dissector(RustDeskDissector.self, data, over: .udp(21116))
+            case .radmin: FuzzHarness.dissector(RadminDissector.self, data, over: .tcp(4899))
+            case .socks:
+                // The SOCKS parser alone, then the whole set, so that what a granted tunnel
+                // carries runs through the inner-stream hand-over and every dissector.
+                FuzzHarness.dissector(SOCKSDissector.self, data, over: .tcp(1080))
+                FuzzHarness.standardSet(data)
+            case .wireguard: FuzzHarness.dissector(WireGuardDissector.self, data, over: .udp(51820))
+            case .openvpn:
+                FuzzHarness.dissector(OpenVPNDissector.self, data, over: .udp(1194))
+                FuzzHarness.dissector(OpenVPNDissector.self, data, over: .tcp(1194))
+            case .ipsec:
+                FuzzHarness.dissector(IPsecDissector.self, data, over: .udp(500))
+                FuzzHarness.dissector(IPsecDissector.self, data, over: .ip(IPsecDissector.espProtocol))
+            case .stun:
+                FuzzHarness.dissector(STUNDissector.self, data, over: .udp(3478))
+                FuzzHarness.dissector(STUNDissector.self, data, over: .tcp(3478))
+            case .zerotier: FuzzHarness.dissector(ZeroTierDissector.self, data, over: .udp(9993))
             }
         }
     }
@@ -53,6 +84,8 @@ public enum FuzzHarness {
     /// high bit flags a gap before the chunk.
     public enum Transport {
         case tcp(UInt16), udp(UInt16)
+        /// A port-less IP protocol (ESP, AH): each chunk is one packet's payload.
+        case ip(UInt8)
     }
 
     public static func dissector<D: Dissector>(_ d: D.Type, _ data: UnsafeRawBufferPointer, over transport: Transport) {
@@ -64,6 +97,7 @@ public enum FuzzHarness {
         switch transport {
         case .tcp(let port): p.l4Proto = IPProto.tcp; p.dstPort = port; datagram = false
         case .udp(let port): p.l4Proto = IPProto.udp; p.dstPort = port; datagram = true
+        case .ip(let proto): p.l4Proto = proto; p.srcPort = 0; datagram = true
         }
         var aToB = false
         let key = FlowKey(packet: p, isAToB: &aToB)
@@ -86,6 +120,36 @@ public enum FuzzHarness {
             let w = JSONWriter(stream: nil)
             w.beginObject(); m.writeJSON(to: w); w.endObject()
         }
+    }
+}
+
+extension FuzzHarness {
+    /// Every standard dissector on one TCP conversation, chunked as `dissector` does, with the
+    /// flow's end-of-flow conclusions and JSON.
+    public static func standardSet(_ data: UnsafeRawBufferPointer) {
+        var p = Packet()
+        p.src = IPAddress(v4: 0x0A00_0001)
+        p.dst = IPAddress(v4: 0x0A00_0002)
+        p.srcPort = 40000
+        p.dstPort = 1080
+        p.l4Proto = IPProto.tcp
+        var aToB = false
+        var flow = FlowState(key: FlowKey(packet: p, isAToB: &aToB), originatorIsA: aToB, serial: 1, timestampNs: 1)
+        let set = StandardDissectors()
+        set.flowStarted(&flow, firstPacket: p)
+        var offsets = [0, 0]
+        var r = ByteReader(data)
+        var ts: Int64 = 1
+        while flow.dissectorMask != 0, let sel = r.u8(), let len = r.u16() {
+            guard let bytes = r.take(min(Int(len), r.remaining)) else { break }
+            let side: Direction = sel & 1 == 0 ? .originator : .responder
+            ts += 1000
+            set.feed(StreamChunk(bytes: bytes, direction: side, timestampNs: ts, streamOffset: offsets[side.rawValue],
+                                 afterGap: sel & 0x80 != 0, isDatagram: false), flow: &flow)
+            offsets[side.rawValue] += bytes.count
+        }
+        set.flowEnding(&flow)
+        FlowRecordWriter.write(flow, reason: .endOfInput, to: JSONWriter(stream: nil))
     }
 }
 

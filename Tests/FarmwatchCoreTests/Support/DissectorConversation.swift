@@ -1,20 +1,23 @@
 @testable import FarmwatchCore
 
-/// Feeds one TCP conversation to one dissector chunk by chunk, as the flow engine does
-/// (per-direction stream offsets; nothing more once the dissector stops wanting chunks).
+/// Feeds one TCP conversation (or UDP, one datagram per chunk) to one dissector chunk by
+/// chunk, as the flow engine does (per-direction stream offsets; nothing more once the
+/// dissector stops wanting chunks).
 struct DissectorConversation<D: Dissector> {
     var flow: FlowState
     private var offsets = [0, 0]
     private(set) var verdict = DissectorVerdict.wantMore
     private let context = DissectorContext()
+    private let datagrams: Bool
 
-    init(serverPort: UInt16) {
+    init(serverPort: UInt16, udp: Bool = false) {
+        datagrams = udp
         var p = Packet()
         p.src = IPAddress(v4: 0xC000_020A)
         p.dst = IPAddress(v4: 0xC633_6414)
         p.srcPort = 40000
         p.dstPort = serverPort
-        p.l4Proto = IPProto.tcp
+        p.l4Proto = udp ? IPProto.udp : IPProto.tcp
         var aToB = false
         flow = FlowState(key: FlowKey(packet: p, isAToB: &aToB), originatorIsA: aToB, serial: 1, timestampNs: 1)
     }
@@ -48,7 +51,7 @@ struct DissectorConversation<D: Dissector> {
         let context = self.context
         verdict = bytes.withUnsafeBytes { raw in
             D.feed(StreamChunk(bytes: raw, direction: side, timestampNs: 1, streamOffset: offset,
-                               afterGap: afterGap, isDatagram: false),
+                               afterGap: afterGap, isDatagram: datagrams),
                    flow: &flow, context: context)
         }
     }

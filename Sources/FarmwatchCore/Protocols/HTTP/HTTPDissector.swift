@@ -6,7 +6,8 @@
 /// Costs are bounded per flow: the first `maxTransactions` transactions, the first
 /// `budgetPerDirection` bytes of each direction, heads of at most 16 KiB, a KiB of one body
 /// at a time for the title. Bodies are walked, never copied. A flow that becomes a tunnel
-/// (CONNECT answered 2xx, 101 Switching Protocols) is left to whatever runs inside it.
+/// (CONNECT answered 2xx) is handed on as an inner stream, so whatever runs inside it is
+/// dissected in its own right; after 101 Switching Protocols the connection is left alone.
 public enum HTTPDissector: Dissector {
     /// Transactions kept per flow (pipelined or keep-alive): enough to see what a client does
     /// on a connection, few enough that a long keep-alive session costs no more than this.
@@ -45,7 +46,12 @@ public enum HTTPDissector: Dissector {
         } else {
             let usable = min(chunk.bytes.count, budgetPerDirection - chunk.streamOffset)
             let bytes = UnsafeRawBufferPointer(rebasing: chunk.bytes[..<usable])
-            if isClient { readRequests(bytes, facts, metadata) } else { readResponses(bytes, facts, metadata) }
+            if isClient {
+                readRequests(bytes, at: chunk.streamOffset, facts, metadata)
+            } else if let tunnel = readResponses(bytes, at: chunk.streamOffset, facts, metadata) {
+                if !tunnel.held.isEmpty { metadata.holdForInnerStream(tunnel.held, from: facts.clientSide) }
+                return .innerStream(tunnel.start)
+            }
             if chunk.streamOffset + chunk.bytes.count >= budgetPerDirection { finish(facts, isClient: isClient) }
         }
         guard isDone(facts) else { return .wantMore }
@@ -82,7 +88,8 @@ public enum HTTPDissector: Dissector {
 
     // MARK: Client side
 
-    private static func readRequests(_ bytes: UnsafeRawBufferPointer, _ f: HTTPFacts, _ m: FlowMetadata) {
+    /// `offset`: where `bytes` start in the client's stream.
+    private static func readRequests(_ bytes: UnsafeRawBufferPointer, at offset: Int, _ f: HTTPFacts, _ m: FlowMetadata) {
         var pos = 0
         while let event = f.client.next(bytes, &pos) {
             switch event {
@@ -96,6 +103,7 @@ public enum HTTPDissector: Dissector {
                 if h.badLines > 0 { m.parseErrors += 1 }
                 let t = HTTPTransaction(request: h)
                 f.transactions.append(t)
+                if t.isConnect { f.connectRequestEnd = offset + pos }
                 if let host = h.host, let name = serverName(host: host) { m.setServerName(name, source: .http) }
                 if f.transactions.count >= maxTransactions {
                     f.client.finish()
@@ -129,7 +137,10 @@ public enum HTTPDissector: Dissector {
 
     // MARK: Server side
 
-    private static func readResponses(_ bytes: UnsafeRawBufferPointer, _ f: HTTPFacts, _ m: FlowMetadata) {
+    /// `offset`: where `bytes` start in the server's stream. Returns where the tunnel starts
+    /// when a CONNECT is granted, with the client bytes held meanwhile.
+    private static func readResponses(_ bytes: UnsafeRawBufferPointer, at offset: Int, _ f: HTTPFacts,
+                                      _ m: FlowMetadata) -> (start: InnerStreamStart, held: [UInt8])? {
         var pos = 0
         while let event = f.server.next(bytes, &pos) {
             switch event {
@@ -137,7 +148,7 @@ public enum HTTPDissector: Dissector {
                 guard !h.isRequest else {
                     m.parseErrors += 1
                     f.server.finish()
-                    return
+                    return nil
                 }
                 if h.badLines > 0 { m.parseErrors += 1 }
                 if h.statusCode < 200 && h.statusCode != 101 {
@@ -148,17 +159,28 @@ public enum HTTPDissector: Dissector {
                 let i = f.responses
                 if i == f.transactions.count {
                     // An answer to a request not seen (the capture began with the server's side).
-                    guard i < maxTransactions else { f.server.finish(); return }
+                    guard i < maxTransactions else { f.server.finish(); return nil }
                     f.transactions.append(HTTPTransaction())
                 }
                 f.transactions[i].record(response: h)
                 f.responses += 1
                 let request = f.transactions[i]
-                if h.statusCode == 101 || (request.isConnect && h.statusCode < 300) {
-                    // A tunnel or another protocol follows: nothing more to read as HTTP.
+                if request.isConnect && h.statusCode < 300, let clientStart = f.connectRequestEnd {
+                    // A tunnel: what follows is another protocol's, from the end of the
+                    // CONNECT on the client's side and of this answer on the server's.
+                    let held = f.client.release()
                     f.server.finish()
                     f.client.finish()
-                    return
+                    let serverStart = offset + pos
+                    return (InnerStreamStart(originatorOffset: f.clientSide == .originator ? clientStart : serverStart,
+                                             responderOffset: f.clientSide == .originator ? serverStart : clientStart),
+                            held)
+                }
+                if h.statusCode == 101 || request.isConnect && h.statusCode < 300 {
+                    // Another protocol follows (WebSocket frames, h2c): nothing more to read as HTTP.
+                    f.server.finish()
+                    f.client.finish()
+                    return nil
                 }
                 let framing = responseFraming(h, toHEAD: request.method?.elementsEqual("HEAD".utf8) == true)
                 f.titleCapture = framing != .none && HTTPTitleCapture.wanted(contentType: h.contentType, contentEncoding: h.contentEncoding)
@@ -167,7 +189,7 @@ public enum HTTPDissector: Dissector {
                 if f.client.isHeld && i == f.transactions.count - 1 {
                     // The CONNECT or Upgrade was refused: the client's held bytes are HTTP again.
                     let held = f.client.release()
-                    held.withUnsafeBytes { readRequests($0, f, m) }
+                    held.withUnsafeBytes { readRequests($0, at: f.connectRequestEnd ?? 0, f, m) }
                 }
             case .body(let b):
                 switch f.titleCapture?.add(b) {
@@ -186,9 +208,10 @@ public enum HTTPDissector: Dissector {
             }
             if f.responses >= maxTransactions && f.titleCapture == nil {
                 f.server.finish()
-                return
+                return nil
             }
         }
+        return nil
     }
 
     /// How a response's body ends (RFC 9112 §6.3).

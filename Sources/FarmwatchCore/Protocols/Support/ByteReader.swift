@@ -52,6 +52,22 @@ public struct ByteReader {
         return bytes.loadBigEndianUInt64(at: offset)
     }
 
+    /// Little-endian reads, for the Microsoft and vendor protocols that use that order (RDP's
+    /// negotiation and GCC blocks, TeamViewer and NoMachine framing).
+    @inline(__always)
+    public mutating func u16le() -> UInt16? {
+        guard end - offset >= 2 else { return nil }
+        defer { offset += 2 }
+        return bytes.loadLittleEndianUInt16(at: offset)
+    }
+
+    @inline(__always)
+    public mutating func u32le() -> UInt32? {
+        guard end - offset >= 4 else { return nil }
+        defer { offset += 4 }
+        return bytes.loadLittleEndianUInt32(at: offset)
+    }
+
     /// The next `count` bytes as a sub-buffer (no copy), or nil when fewer remain.
     @inline(__always)
     public mutating func take(_ count: Int) -> UnsafeRawBufferPointer? {
@@ -88,6 +104,17 @@ public struct ByteReader {
 }
 
 extension UnsafeRawBufferPointer {
+    // Unaligned little-endian loads; callers check bounds first.
+    @inline(__always)
+    public func loadLittleEndianUInt16(at offset: Int) -> UInt16 {
+        UInt16(littleEndian: loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+    }
+
+    @inline(__always)
+    public func loadLittleEndianUInt32(at offset: Int) -> UInt32 {
+        UInt32(littleEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    }
+
     /// True when the buffer starts with the ASCII text `prefix`.
     @inline(__always)
     public func hasPrefix(_ prefix: StaticString) -> Bool {

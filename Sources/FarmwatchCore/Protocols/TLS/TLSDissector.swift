@@ -1,10 +1,11 @@
 /// TLS over TCP, found by content on any port: both hellos (and from them JA4, JA3, JA3S, the
 /// server name and ALPN), and the certificate chains of TLS 1.2 and earlier, from either side.
 ///
-/// A flow is claimed on a chunk that opens with a handshake record carrying a hello. That
-/// chunk need not be the stream's first: a short plaintext preamble (an HTTP CONNECT exchange,
-/// a SOCKS handshake, a STARTTLS dialogue) may come before, so each direction looks for its
-/// first record at chunk starts within its first `preambleLimit` bytes. The dissector stops
+/// A flow is claimed on a chunk that opens with a handshake record carrying a hello. TLS
+/// behind a proxy's handshake (SOCKS, HTTP CONNECT) comes as a stream of its own, opening with
+/// the hello (InnerStream.swift); for the preambles no dissector hands on (a STARTTLS
+/// dialogue), each direction also looks for its first record at chunk starts within its first
+/// `preambleLimit` bytes. The dissector stops
 /// once the rest of the handshake is encrypted.
 public enum TLSDissector: Dissector {
     static let preambleLimit = 4096
