@@ -3,7 +3,9 @@
 /// when device records are written, never per packet.
 public final class SignatureMatcher: @unchecked Sendable {
     public let catalogue: SignatureCatalogue
-    private var domainSuffixes: [[UInt8]: [Int]] = [:]
+    /// Domains by a hash of their bytes (FNV-1a), so that every suffix of a name is looked up
+    /// in place, without an array per suffix; candidates are compared byte for byte.
+    private var domainSuffixes: [UInt64: [Int]] = [:]
     private var domainGlobs: [Int] = []
     // The scanned kinds, as signatures rather than indices, and the port ranges parsed once:
     // every flow asks for its port hints when it ends, so that lookup must neither parse text
@@ -18,7 +20,7 @@ public final class SignatureMatcher: @unchecked Sendable {
         for (i, s) in catalogue.signatures.enumerated() {
             switch s.kind {
             case .domain where s.bytes.contains(UInt8(ascii: "*")): domainGlobs.append(i)
-            case .domain: domainSuffixes[s.bytes, default: []].append(i)
+            case .domain: s.bytes.withUnsafeBytes { domainSuffixes[Self.fnv1a($0), default: []].append(i) }
             case .ja4: ja4[s.bytes, default: []].append(i)
             case .port:
                 // The catalogue validated every port line when it was read.
@@ -51,17 +53,31 @@ public final class SignatureMatcher: @unchecked Sendable {
     public var isEmpty: Bool { catalogue.signatures.isEmpty }
 
     /// Signatures whose domain is `name` or one of its parent domains, or whose glob matches it.
+    /// Asked for every flow with a name: allocates only the lowered name and what it finds.
     public func domains(_ name: [UInt8]) -> [Signature] {
         let lower = Self.lowercased(name.last == UInt8(ascii: ".") ? Array(name.dropLast()) : name)
-        var found: [Int] = []
-        var start = 0
-        while start < lower.count {
-            if let hits = domainSuffixes[Array(lower[start...])] { found += hits }
-            guard let dot = lower[start...].firstIndex(of: UInt8(ascii: ".")) else { break }
-            start = dot + 1
+        var found: [Signature] = []
+        lower.withUnsafeBytes { text in
+            var start = 0
+            while start < text.count {
+                let suffix = UnsafeRawBufferPointer(rebasing: text[start...])
+                if let candidates = domainSuffixes[Self.fnv1a(suffix)] {
+                    for i in candidates where catalogue.signatures[i].bytes.elementsEqual(suffix) {
+                        found.append(catalogue.signatures[i])
+                    }
+                }
+                guard let dot = suffix.firstIndex(of: UInt8(ascii: ".")) else { break }
+                start += dot + 1
+            }
         }
-        found += domainGlobs.filter { Self.glob(catalogue.signatures[$0].bytes, lower) }
-        return found.map { catalogue.signatures[$0] }
+        for i in domainGlobs where Self.glob(catalogue.signatures[i].bytes, lower) { found.append(catalogue.signatures[i]) }
+        return found
+    }
+
+    private static func fnv1a(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h
     }
 
     public func ja4(_ fingerprint: String) -> [Signature] {
