@@ -118,7 +118,7 @@ public enum QUICDissector: Dissector {
         facts.serverName = hello.serverName
         facts.alpn = hello.alpn
         let fp = context.clientFingerprints.value(for: ByteKey(TLSClientFingerprints.shape(of: hello, transport: .quic))) {
-            TLSClientFingerprints(hello, transport: .quic)
+            TLSClientFingerprints(hello, transport: .quic, sortedForms: context.ja4SortedForms)
         }.ja4
         facts.ja4 = fp.ja4
         facts.ja4Raw = fp.raw

@@ -24,6 +24,15 @@ public enum JA4Transport: Sendable {
 public enum JA4 {
     public static func fingerprint(_ hello: TLSClientHello, transport: JA4Transport)
         -> (ja4: String, raw: String, original: String, originalRaw: String) {
+        fingerprint(hello, transport: transport, sortedForms: nil)
+    }
+
+    /// `sortedForms`, when given, keeps the sorted forms by their raw text: clients that
+    /// shuffle their extension order (Chrome, Firefox) change the original forms on every
+    /// connection but keep the sorted ones, whose two hashes are then computed once.
+    static func fingerprint(_ hello: TLSClientHello, transport: JA4Transport,
+                            sortedForms: BoundedCache<ByteKey, (ja4: String, raw: String)>?)
+        -> (ja4: String, raw: String, original: String, originalRaw: String) {
         // Built on byte buffers, each list written once per form: this runs for every
         // ClientHello, so no String per value and no array per digit.
         var ciphers = hello.ciphers
@@ -59,8 +68,16 @@ public enum JA4 {
             if hashed { appendHash12(c, to: &out) } else { out += c }
             return String(decoding: out, as: UTF8.self)
         }
-        return (form(sortedCiphers, sortedExtensions, hashed: true),
-                form(sortedCiphers, sortedExtensions, hashed: false),
+        func sorted() -> (ja4: String, raw: String) {
+            (form(sortedCiphers, sortedExtensions, hashed: true), form(sortedCiphers, sortedExtensions, hashed: false))
+        }
+        var sortedRaw = a
+        sortedRaw.append(UInt8(ascii: "_"))
+        sortedRaw += sortedCiphers
+        sortedRaw.append(UInt8(ascii: "_"))
+        sortedRaw += sortedExtensions
+        let s = sortedForms?.value(for: ByteKey(sortedRaw), orMake: sorted) ?? sorted()
+        return (s.ja4, s.raw,
                 form(originalCiphers, originalExtensions, hashed: true),
                 form(originalCiphers, originalExtensions, hashed: false))
     }

@@ -6,7 +6,12 @@ public struct TLSClientFingerprints: Sendable {
     public var ja3: String
 
     public init(_ hello: TLSClientHello, transport: JA4Transport) {
-        ja4 = JA4.fingerprint(hello, transport: transport)
+        self.init(hello, transport: transport, sortedForms: nil)
+    }
+
+    init(_ hello: TLSClientHello, transport: JA4Transport,
+         sortedForms: BoundedCache<ByteKey, (ja4: String, raw: String)>?) {
+        ja4 = JA4.fingerprint(hello, transport: transport, sortedForms: sortedForms)
         ja3String = JA3.string(hello)
         ja3 = JA3.hash(ja3String)
     }

@@ -98,7 +98,7 @@ extension TLSFacts {
                 clientHello = hello
                 clientSide = side
                 clientMemo = context.clientFingerprints.value(for: ByteKey(TLSClientFingerprints.shape(of: hello, transport: .tcp))) {
-                    TLSClientFingerprints(hello, transport: .tcp)
+                    TLSClientFingerprints(hello, transport: .tcp, sortedForms: context.ja4SortedForms)
                 }
                 metadata.parseErrors += UInt32(hello.malformedExtensions)
                 if let name = hello.serverName, !name.isEmpty { metadata.setServerName(name, source: .tls) }
