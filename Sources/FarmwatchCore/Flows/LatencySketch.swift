@@ -107,13 +107,33 @@ public struct LatencySketch {
 public final class TurnaroundSketches {
     public var originator = LatencySketch()
     public var responder = LatencySketch()
+    /// The same gaps, counting only answers of at least `contentAnswerMinBytes`: protocol
+    /// content (a handshake message, a request, an authentication) rather than input. A person's
+    /// keystrokes leave on their own schedule, not in answer to the echoes, so in a typed
+    /// session only these turnarounds measure the round trip to the far end.
+    public var originatorContent = LatencySketch()
+    public var responderContent = LatencySketch()
+
+    /// Keystrokes, pointer moves, screen-update requests and acknowledgements are all under
+    /// this (an SSH keystroke is one 36–100 byte packet with any cipher; RFB and RDP input
+    /// events are a few bytes to a few dozen).
+    public static let contentAnswerMinBytes = 128
 
     public init() {}
 
     public subscript(side: Direction) -> LatencySketch { side == .originator ? originator : responder }
 
+    public func content(_ side: Direction) -> LatencySketch { side == .originator ? originatorContent : responderContent }
+
     @inline(__always)
-    func add(_ side: Direction, _ us: UInt64) {
-        if side == .originator { originator.add(us) } else { responder.add(us) }
+    func add(_ side: Direction, _ us: UInt64, answerBytes: Int) {
+        let content = answerBytes >= Self.contentAnswerMinBytes
+        if side == .originator {
+            originator.add(us)
+            if content { originatorContent.add(us) }
+        } else {
+            responder.add(us)
+            if content { responderContent.add(us) }
+        }
     }
 }
