@@ -45,9 +45,11 @@ public struct LatencyEstimate: Equatable {
     /// path's round trip plus the answering program's work: the work only ever adds) or a
     /// message sent without waiting (both sides speaking at once: anything, usually less).
     /// Answers over one path agree; the extra work of a few steps (a host key checked, a
-    /// signature made) spreads above them. So: the largest group of samples at or above the
-    /// floor that lie within `agreementTolerance` of the group's lowest, the lowest group on
-    /// ties, and its median. Nil when no two samples agree (the caller falls back to the median).
+    /// signature made, a password typed) spreads above them. So: the largest group of samples
+    /// at or above the floor that lie within `agreementTolerance` of the group's lowest, the
+    /// lowest group on ties, and its median. Nil unless at least two samples and half of those
+    /// above the floor agree (two stray slow steps are not a path; the caller falls back to the
+    /// median).
     static func answeringRoundTrip(_ sortedMs: [Double], floorMs: Double) -> Double? {
         let s = sortedMs.filter { $0 >= floorMs }
         var best = 0..<0
@@ -56,14 +58,15 @@ public struct LatencyEstimate: Equatable {
             while j + 1 < s.count && s[j + 1] <= s[i] * (1 + agreementTolerance) + agreementSlackMs { j += 1 }
             if j + 1 - i > best.count { best = i..<(j + 1) }
         }
-        guard best.count >= 2 else { return nil }
+        guard best.count >= 2 && best.count * 2 >= s.count else { return nil }
         let group = s[best]
         let mid = group.startIndex + group.count / 2
         return group.count % 2 == 1 ? group[mid] : (group[mid - 1] + group[mid]) / 2
     }
 
-    /// From a flow's latency sketch (many samples: a session's turnarounds).
-    public init?(sketch: LatencySketch) {
+    /// From a flow's latency sketch (many samples: a session's turnarounds). `floorMs` as for
+    /// exact samples: it bounds the densest stretch, not the percentiles.
+    public init?(sketch: LatencySketch, floorMs: Double = 0) {
         guard sketch.count > 0, let p10 = sketch.quantileUs(0.10), let p25 = sketch.quantileUs(0.25),
               let p50 = sketch.quantileUs(0.5), let p75 = sketch.quantileUs(0.75) else { return nil }
         samples = Int(sketch.count)
@@ -72,7 +75,7 @@ public struct LatencyEstimate: Equatable {
         p25Ms = p25 / 1000
         medianMs = p50 / 1000
         spreadMs = (p75 - p25) / 1000
-        modeMs = sketch.modeUs().map { $0.us / 1000 }
+        modeMs = sketch.modeUs(fromUs: floorMs * 1000).map { $0.us / 1000 }
         answeringMs = nil
     }
 }
@@ -106,7 +109,6 @@ public struct SessionLatency: Equatable {
     /// Measures the session on `flow`, whose `peer` side leads towards the controller.
     public init(flow f: FlowState, peer: Direction) {
         interactive = f.metadata?.turnarounds.flatMap { LatencyEstimate(sketch: $0[peer]) }
-        contentAnswers = f.metadata?.turnarounds.flatMap { LatencyEstimate(sketch: $0.content(peer)) }
         guard f.key.proto == IPProto.tcp else {
             // A tunnel or relay over UDP: its own handshake (the first request the peer
             // answers: WireGuard/OpenVPN handshake, STUN/TURN allocation) is the transport
@@ -119,6 +121,10 @@ public struct SessionLatency: Equatable {
         } else if f.synAckTimestampNs != 0 && f.handshakeAckTimestampNs > f.synAckTimestampNs && peer == .originator {
             transportMs = Double(f.handshakeAckTimestampNs - f.synAckTimestampNs) / 1e6
         }
+        // Content answers faster than the first hop are the relay's own traffic, not answers
+        // from beyond it.
+        let floor = (transportMs ?? 0) * Self.openingFloorShare
+        contentAnswers = f.metadata?.turnarounds.flatMap { LatencyEstimate(sketch: $0.content(peer), floorMs: floor) }
         // A little under the TCP round trip: the handshake and the first answers jitter apart.
         opening = LatencyEstimate(samplesUs: f[peer].openingTurnaroundSamples,
                                   floorMs: (transportMs ?? 0) * Self.openingFloorShare)
@@ -149,7 +155,7 @@ public struct SessionLatency: Equatable {
     /// The round trip of the answers that carry protocol content, from their densest stretch.
     public var contentAnswerRTTms: Double? {
         guard let c = contentAnswers, c.samples >= Self.minContentAnswers else { return nil }
-        return c.modeMs ?? c.p25Ms
+        return c.modeMs
     }
 
     /// The controller's round trip: the application round trip when one is measured (it spans

@@ -92,6 +92,12 @@ enum Scoring {
         if !s.tools.isEmpty {
             items.append(.init("remote_control", .text(s.tools.map(\.rawValue).joined(separator: ",")),
                                threshold: "a remote-control tool drives the host", weight: w.remoteControl, uids: uids))
+        } else if s.isShell, let relay = s.relay, relay.kind == .sshReverse {
+            // Typed from beyond a tunnel the host opened itself: remote control of the host,
+            // whatever the tool at the far end.
+            items.append(.init("reverse_shell", .text("ssh-reverse \(relay.address)"),
+                               threshold: "keystrokes come down the host's own outbound SSH", weight: w.remoteControl,
+                               uids: uids))
         } else if s.isShell {
             items.append(.init("interactive_shell", .text("ssh"), threshold: "an interactive SSH login to the host",
                                weight: w.interactiveShell, uids: uids))

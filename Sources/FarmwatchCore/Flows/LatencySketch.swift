@@ -81,20 +81,23 @@ public struct LatencySketch {
     /// bins holding the most samples (ties go to the lower window). Round trips that answer
     /// something (a screen update answered by the next request) pile up at the path's delay,
     /// while input sent independently of the updates spreads thinly below and above it.
-    public func modeUs(windowBins width: Int = 3) -> (us: Double, share: Double)? {
+    /// Bins wholly below `fromUs` are left out (turnarounds faster than any answer can be).
+    public func modeUs(windowBins width: Int = 3, fromUs floor: Double = 0) -> (us: Double, share: Double)? {
         let total = binnedCount
         guard total > 0 else { return nil }
         let w = max(1, min(width, Self.binCount))
         var best: UInt64 = 0, bestStart = 0
         var running: UInt64 = 0
         for b in 0..<Self.binCount {
-            running += UInt64(bins[b])
-            if b >= w { running -= UInt64(bins[b - w]) }
+            let counted = Self.range(ofBin: b).upper > floor ? UInt64(bins[b]) : 0
+            running += counted
+            if b >= w { running -= Self.range(ofBin: b - w).upper > floor ? UInt64(bins[b - w]) : 0 }
             if b >= w - 1 && running > best { best = running; bestStart = b - w + 1 }
         }
+        guard best > 0 else { return nil }
         // The sample-weighted centre of the window.
         var sum = 0.0
-        for b in bestStart..<(bestStart + w) {
+        for b in bestStart..<(bestStart + w) where Self.range(ofBin: b).upper > floor {
             let (lo, hi) = Self.range(ofBin: b)
             sum += Double(bins[b]) * (lo + hi) / 2
         }
