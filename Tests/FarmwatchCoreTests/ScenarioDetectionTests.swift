@@ -138,6 +138,24 @@ final class ScenarioDetectionTests: XCTestCase {
         }
     }
 
+    /// Who types in the two SSH scenarios: the jump host's client (the operator's keystrokes
+    /// arrive on the connection's client side), and in the reverse tunnel the server side,
+    /// with the laptop, the SSH client, echoing each keystroke at once.
+    func testSSHTypistSide() throws {
+        let expected: [String: SSHSessionUse.Side] = ["ssh-jump": .client, "ssh-reverse": .server]
+        for (name, side) in expected {
+            let s = try XCTUnwrap(try scenario(name).sidecar.session, name)
+            let (flows, _) = try analyzeCapture(TestEnvironment.capture("scenarios/\(name).pcap"), dissectors: StandardDissectors())
+            let session = try XCTUnwrap(flows.first {
+                $0.originatorAddress.description == s.orig_h && $0.responderAddress.description == s.resp_h
+                    && Int($0.responderPort) == s.resp_p
+            }, name)
+            let use = try XCTUnwrap(session.metadata?.facts(StandardDissectors.sshSlot, as: SSHFacts.self)?.use, name)
+            XCTAssertEqual(use.kind, .interactive, name)
+            XCTAssertEqual(use.typist, side, name)
+        }
+    }
+
     /// Inside a tunnel no tool is recognised: the finding says the remote control was read from
     /// the traffic's shape.
     func testTunnelledControlSaysItIsInferredFromShape() throws {
