@@ -117,6 +117,15 @@ def stream_seed(chunks):
         seed += struct.pack(">BH", side, len(payload[:65535])) + payload[:65535]
     return seed
 
+STREAMS = {}
+
+def streams_of(path, transport):
+    """payload_streams, read once per capture and transport for all targets (tshark is the cost)."""
+    key = (path, transport)
+    if key not in STREAMS:
+        STREAMS[key] = payload_streams(path, transport)
+    return STREAMS[key]
+
 def main():
     if sys.argv[1:] == ["--list"]:
         print(" ".join(TARGETS))
@@ -132,7 +141,7 @@ def main():
             if kind == "packets":
                 seeds = packet_seeds(path)
             else:
-                seeds = [stream_seed(s["chunks"]) for s in payload_streams(path, kind).values()
+                seeds = [stream_seed(s["chunks"]) for s in streams_of(path, kind).values()
                          if s["chunks"] and match(s["chunks"][0][1])]
             for seed in seeds[:20]:
                 with open(os.path.join(d, hashlib.sha1(seed).hexdigest()), "wb") as f:

@@ -141,6 +141,30 @@ final class DetectionTests: XCTestCase {
         XCTAssertEqual(e.medianMs, 181.5, accuracy: 0.01)
     }
 
+    func testOpeningRoundTripIsWhatMostAnswersAgreeOn() throws {
+        // ssh -J's login: three steps answer after the path's 191 ms, three more after extra
+        // work (host key, signature): the median (256) would be a third too far.
+        let jump = try XCTUnwrap(LatencyEstimate(samplesUs: [190_900, 191_500, 200_000, 312_000, 364_000, 420_000], floorMs: 4.6))
+        XCTAssertEqual(try XCTUnwrap(jump.answeringMs), 191.5, accuracy: 0.01)
+        XCTAssertGreaterThan(jump.medianMs, 250)
+        // Sent without waiting (below the 5 ms first hop): not answers.
+        let spontaneous = try XCTUnwrap(LatencyEstimate(samplesUs: [300, 900, 190_000, 191_000, 192_000], floorMs: 4.5))
+        XCTAssertEqual(try XCTUnwrap(spontaneous.answeringMs), 191, accuracy: 0.01)
+        // A LAN login with a password typed in it: two slow steps agreeing are no path.
+        let typed = try XCTUnwrap(LatencyEstimate(samplesUs: [440, 1_560, 7_300, 10_500, 3_300_000, 3_450_000], floorMs: 0.17))
+        XCTAssertNil(typed.answeringMs)
+        XCTAssertEqual(SessionLatency(transportMs: 0.19, opening: typed).applicationRTTms(minSamples: 3) ?? 0, typed.medianMs)
+    }
+
+    func testSketchModeIgnoresBinsBelowTheFloor() throws {
+        var sketch = LatencySketch()
+        for _ in 0..<10 { sketch.add(3_500) }
+        for us: UInt64 in [188_000, 190_000, 191_000] { sketch.add(us) }
+        XCTAssertEqual(try XCTUnwrap(sketch.modeUs()).us, 3_500, accuracy: 300)
+        XCTAssertEqual(try XCTUnwrap(sketch.modeUs(fromUs: 5_000)).us, 190_000, accuracy: 190_000 * 0.06)
+        XCTAssertNil(sketch.modeUs(fromUs: 500_000))
+    }
+
     // MARK: Findings from constructed sessions
 
     func testDirectRemoteDesktopFromAfarIsAFindingWithEvidence() throws {

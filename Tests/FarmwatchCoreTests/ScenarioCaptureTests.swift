@@ -35,6 +35,8 @@ final class ScenarioCaptureTests: XCTestCase {
         let expected: Expected
         let geoip: [String: Place]
         let session: Session?
+        /// The operator's real address when a relay hides it from the sensor.
+        let hidden_controller: String?
     }
 
     static let scenarios = [
@@ -42,10 +44,9 @@ final class ScenarioCaptureTests: XCTestCase {
         "ssh-jump", "ssh-reverse", "turn-relay", "vpn-wireguard", "benign-nearby-worker",
     ]
 
-    /// Families farmwatch has a dissector for on this branch. The VNC, STUN/TURN and WireGuard
-    /// dissectors are being written elsewhere; once one lands, add its family here and the
-    /// scenarios that carry it are checked too.
-    static let familiesWithDissectors: Set<String> = ["ssh", "tls", "http", "dns"]
+    /// Families farmwatch has a dissector for: every family the sidecars list (VNC by the RFB
+    /// dissector, TURN by the STUN one, WireGuard by its own).
+    static let familiesWithDissectors: Set<String> = ["ssh", "tls", "http", "dns", "vnc", "turn", "wireguard"]
 
     static let relayKinds: Set<String> = ["none", "socks", "http-connect", "turn", "ssh-jump", "ssh-reverse", "vpn"]
 
@@ -142,7 +143,7 @@ final class ScenarioCaptureTests: XCTestCase {
                 checked += 1
             }
         }
-        XCTAssertEqual(checked, 5, "ssh ×2, and dns, http, tls in ordinary-web; more once the other dissectors land")
+        XCTAssertEqual(checked, 12, "vnc ×5, ssh ×2, turn, wireguard, and dns, http, tls in ordinary-web")
     }
 
     /// The TCP handshake, seen at the sensor, takes the round trip to the first party beyond it:

@@ -11,11 +11,22 @@ public struct LatencyEstimate: Equatable {
     public var spreadMs: Double
     /// The densest stretch of the distribution (for interactive turnarounds), ms.
     public var modeMs: Double?
+    /// For a few automatic exchanges (handshakes): the round trip most of the answers agree
+    /// on (`answeringRoundTrip`), ms.
+    public var answeringMs: Double?
 
-    /// From exact samples in µs (few of them: handshakes).
-    public init?(samplesUs: [UInt32]) {
+    /// Samples this close together (relative to the lower, plus an absolute slack for LAN
+    /// round trips of a millisecond or two) answer over the same path.
+    static let agreementTolerance = 0.10
+    static let agreementSlackMs = 1.0
+
+    /// From exact samples in µs (few of them: handshakes). Samples under `floorMs` cannot be
+    /// answers (nothing answers faster than the first hop's round trip): they are left out of
+    /// `answeringMs`, never out of the percentiles.
+    public init?(samplesUs: [UInt32], floorMs: Double = 0) {
         guard !samplesUs.isEmpty else { return nil }
         let s = samplesUs.sorted().map { Double($0) / 1000 }
+        answeringMs = Self.answeringRoundTrip(s, floorMs: floorMs)
         func q(_ p: Double) -> Double {
             let rank = p * Double(s.count - 1)
             let lo = Int(rank.rounded(.down)), hi = min(s.count - 1, lo + 1)
@@ -30,8 +41,32 @@ public struct LatencyEstimate: Equatable {
         modeMs = nil
     }
 
-    /// From a flow's latency sketch (many samples: a session's turnarounds).
-    public init?(sketch: LatencySketch) {
+    /// The round trip of a handful of automatic exchanges. Each sample is an answer (the
+    /// path's round trip plus the answering program's work: the work only ever adds) or a
+    /// message sent without waiting (both sides speaking at once: anything, usually less).
+    /// Answers over one path agree; the extra work of a few steps (a host key checked, a
+    /// signature made, a password typed) spreads above them. So: the largest group of samples
+    /// at or above the floor that lie within `agreementTolerance` of the group's lowest, the
+    /// lowest group on ties, and its median. Nil unless at least two samples and half of those
+    /// above the floor agree (two stray slow steps are not a path; the caller falls back to the
+    /// median).
+    static func answeringRoundTrip(_ sortedMs: [Double], floorMs: Double) -> Double? {
+        let s = sortedMs.filter { $0 >= floorMs }
+        var best = 0..<0
+        for i in s.indices {
+            var j = i
+            while j + 1 < s.count && s[j + 1] <= s[i] * (1 + agreementTolerance) + agreementSlackMs { j += 1 }
+            if j + 1 - i > best.count { best = i..<(j + 1) }
+        }
+        guard best.count >= 2 && best.count * 2 >= s.count else { return nil }
+        let group = s[best]
+        let mid = group.startIndex + group.count / 2
+        return group.count % 2 == 1 ? group[mid] : (group[mid - 1] + group[mid]) / 2
+    }
+
+    /// From a flow's latency sketch (many samples: a session's turnarounds). `floorMs` as for
+    /// exact samples: it bounds the densest stretch, not the percentiles.
+    public init?(sketch: LatencySketch, floorMs: Double = 0) {
         guard sketch.count > 0, let p10 = sketch.quantileUs(0.10), let p25 = sketch.quantileUs(0.25),
               let p50 = sketch.quantileUs(0.5), let p75 = sketch.quantileUs(0.75) else { return nil }
         samples = Int(sketch.count)
@@ -40,7 +75,8 @@ public struct LatencyEstimate: Equatable {
         p25Ms = p25 / 1000
         medianMs = p50 / 1000
         spreadMs = (p75 - p25) / 1000
-        modeMs = sketch.modeUs().map { $0.us / 1000 }
+        modeMs = sketch.modeUs(fromUs: floorMs * 1000).map { $0.us / 1000 }
+        answeringMs = nil
     }
 }
 
@@ -53,16 +89,21 @@ public struct LatencyEstimate: Equatable {
 ///    negotiation: the peer's answer to the host's data) — ends where the application is
 ///    terminated, across any TCP-terminating relay;
 /// 3. interactive: the peer's next data after the host's data during the session (a screen
-///    update answered by the next request or input) — includes the controller's whole path.
+///    update answered by the next request or input) — includes the controller's whole path;
+///    `contentAnswers` keeps the part of it answered with protocol content rather than input
+///    (see `TurnaroundSketches.contentAnswerMinBytes`), for typed sessions.
 public struct SessionLatency: Equatable {
     public var transportMs: Double?
     public var opening: LatencyEstimate?
     public var interactive: LatencyEstimate?
+    public var contentAnswers: LatencyEstimate?
 
-    public init(transportMs: Double? = nil, opening: LatencyEstimate? = nil, interactive: LatencyEstimate? = nil) {
+    public init(transportMs: Double? = nil, opening: LatencyEstimate? = nil, interactive: LatencyEstimate? = nil,
+                contentAnswers: LatencyEstimate? = nil) {
         self.transportMs = transportMs
         self.opening = opening
         self.interactive = interactive
+        self.contentAnswers = contentAnswers
     }
 
     /// Measures the session on `flow`, whose `peer` side leads towards the controller.
@@ -80,16 +121,41 @@ public struct SessionLatency: Equatable {
         } else if f.synAckTimestampNs != 0 && f.handshakeAckTimestampNs > f.synAckTimestampNs && peer == .originator {
             transportMs = Double(f.handshakeAckTimestampNs - f.synAckTimestampNs) / 1e6
         }
-        opening = LatencyEstimate(samplesUs: f[peer].openingTurnaroundSamples)
+        // Content answers faster than the first hop are the relay's own traffic, not answers
+        // from beyond it.
+        let floor = (transportMs ?? 0) * Self.openingFloorShare
+        contentAnswers = f.metadata?.turnarounds.flatMap { LatencyEstimate(sketch: $0.content(peer), floorMs: floor) }
+        // A little under the TCP round trip: the handshake and the first answers jitter apart.
+        opening = LatencyEstimate(samplesUs: f[peer].openingTurnaroundSamples,
+                                  floorMs: (transportMs ?? 0) * Self.openingFloorShare)
     }
 
-    /// The application-layer round trip to whoever answers the session: the opening exchanges'
-    /// median (automatic steps, no human in them; the median rides over the odd step where
-    /// both sides speak at once); failing that, the interactive distribution's densest stretch.
+    /// Share of the transport round trip below which an opening sample is not an answer.
+    static let openingFloorShare = 0.9
+
+    /// The application-layer round trip to whoever answers the session: the round trip the
+    /// opening exchanges agree on (automatic steps, no human in them; see
+    /// `LatencyEstimate.answeringRoundTrip`), else their median; failing that, the interactive
+    /// distribution's densest stretch.
     public func applicationRTTms(minSamples: Int) -> Double? {
-        if let o = opening, o.samples >= min(minSamples, FlowSide.openingTurnarounds) { return o.medianMs }
+        if let o = openingRTTms(minSamples: minSamples) { return o }
         if let i = interactive, i.samples >= minSamples { return i.modeMs ?? i.p25Ms }
         return nil
+    }
+
+    public func openingRTTms(minSamples: Int) -> Double? {
+        guard let o = opening, o.samples >= min(minSamples, FlowSide.openingTurnarounds) else { return nil }
+        return o.answeringMs ?? o.medianMs
+    }
+
+    /// Content answers needed to state a typed session's round trip: a login alone makes
+    /// half a dozen (key exchange, authentication, the terminal's setup).
+    static let minContentAnswers = 3
+
+    /// The round trip of the answers that carry protocol content, from their densest stretch.
+    public var contentAnswerRTTms: Double? {
+        guard let c = contentAnswers, c.samples >= Self.minContentAnswers else { return nil }
+        return c.modeMs
     }
 
     /// The controller's round trip: the application round trip when one is measured (it spans

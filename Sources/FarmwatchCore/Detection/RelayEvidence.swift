@@ -51,6 +51,27 @@ extension HTTPFacts: RelayTargetFacts {
     }
 }
 
+extension SOCKSFacts: RelayTargetFacts {
+    /// The CONNECT or BIND request's target (the host the proxy was asked to reach).
+    public var relayFarSide: String? {
+        guard let target else { return nil }
+        let host: String
+        switch target {
+        case .ipv4(let a): host = a.description
+        case .ipv6(let a): host = "[\(a)]"
+        case .domain(let name): host = String(decoding: name, as: UTF8.self)
+        }
+        return targetPort.map { "\(host):\($0)" } ?? host
+    }
+}
+
+extension STUNFacts: RelayTargetFacts {
+    /// The first peer the client told the TURN server to relay to or from (XOR-PEER-ADDRESS
+    /// of CreatePermission, ChannelBind or Send): the far side of the relay. The relayed
+    /// address is the relay's own port, not a far side.
+    public var relayFarSide: String? { peerAddresses.first?.description }
+}
+
 /// One relay a flow runs through.
 public struct RelayHop: Equatable {
     public var address: IPAddress

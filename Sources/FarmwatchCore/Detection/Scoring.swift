@@ -92,6 +92,12 @@ enum Scoring {
         if !s.tools.isEmpty {
             items.append(.init("remote_control", .text(s.tools.map(\.rawValue).joined(separator: ",")),
                                threshold: "a remote-control tool drives the host", weight: w.remoteControl, uids: uids))
+        } else if s.isShell, let relay = s.relay, relay.kind == .sshReverse {
+            // Typed from beyond a tunnel the host opened itself: remote control of the host,
+            // whatever the tool at the far end.
+            items.append(.init("reverse_shell", .text("ssh-reverse \(relay.address)"),
+                               threshold: "keystrokes come down the host's own outbound SSH", weight: w.remoteControl,
+                               uids: uids))
         } else if s.isShell {
             items.append(.init("interactive_shell", .text("ssh"), threshold: "an interactive SSH login to the host",
                                weight: w.interactiveShell, uids: uids))
@@ -109,6 +115,9 @@ enum Scoring {
         }
         if let i = s.latency.interactive {
             items.append(.init("interactive_turnaround", .text(describe(i)), threshold: nil, weight: 0, uids: uids))
+        }
+        if s.isShell, let a = s.latency.contentAnswers {
+            items.append(.init("content_answer_turnaround", .text(describe(a)), threshold: nil, weight: 0, uids: uids))
         }
         if let rtt = s.controllerRTTms(minSamples: minSamples) {
             let weight = rtt >= t.controllerFarMs ? w.controllerFar : rtt >= t.controllerDistantMs ? w.controllerDistant : 0
@@ -245,20 +254,30 @@ enum Scoring {
             return "\(f.endpoint) used \(f.relay.map { "a \($0.kind.rawValue) relay at \($0.address)" } ?? "a relay")"
                 + " and showed no remote control."
         }
-        let tool = s.tools.isEmpty ? (s.isShell ? "SSH" : "a session tunnelled through \(s.relay?.kind.rawValue ?? "a relay")")
-                                   : s.tools.map(\.rawValue).joined(separator: "+")
+        // Inside a tunnel no tool is recognised: say that the remote control is read from the
+        // traffic's shape, so a reader knows what to check.
+        let tool = s.tools.isEmpty
+            ? (s.isShell ? "SSH" : "a session inside \(article(s.relay?.kind.rawValue ?? "relay")) \(s.relay?.kind.rawValue ?? "relay") tunnel"
+                + " whose shape is remote control (screen-sized data out, small inputs in)")
+            : s.tools.map(\.rawValue).joined(separator: "+")
         var out = "\(f.endpoint) was driven over \(tool) for \(minutes(r.drivenSeconds))"
         if r.sessions.count > 1 { out += " in \(r.sessions.count) sessions" }
-        if let ctl = f.controller { out += " by \(ctl)" }
-        if let place { out += " (\(place))" }
+        // GeoIP places the controller when it is seen, else the session's peer (the relay).
+        if let ctl = f.controller {
+            out += " by \(ctl)"
+            if let place { out += " (\(place))" }
+        }
         if let relay = f.relay {
-            out += " through a \(relay.kind.rawValue) relay at \(relay.address)"
+            out += " through \(article(relay.kind.rawValue)) \(relay.kind.rawValue) relay at \(relay.address)"
+            if f.controller == nil, relay.address == s.peer, let place { out += " (\(place))" }
             if let tr = f.transportRTTms, relay.address == s.peer { out += " \(num(tr)) ms away" }
+        } else if f.controller == nil, let place {
+            out += " from \(s.peer) (\(place))"
         }
         if let rtt = f.controllerRTTms {
             out += "; the controller's round trip is \(num(rtt)) ms"
-            let n = (s.relay?.kind.terminatesApplication ?? s.tools.isEmpty) ? s.latency.interactive?.samples : s.latency.opening?.samples
-            if let n { out += " (\(n) samples)" }
+            let n = s.controllerRTTSamples(minSamples: c.thresholds.minLatencySamples)
+            if n > 0 { out += " (\(n) samples)" }
             if let hidden = f.hiddenHopMs, hidden >= c.thresholds.hiddenHopMs, let tr = f.transportRTTms {
                 out += ", \(num(hidden)) ms more than the \(num(tr)) ms TCP handshake shows"
             }
@@ -269,6 +288,10 @@ enum Scoring {
             out += ", so it is at most \(group(Int(bound))) km away by fibre, likely \(group(Int(likely.0)))–\(group(Int(likely.1))) km"
         }
         return out + "."
+    }
+
+    static func article(_ word: String) -> String {
+        word.first.map { "aeiou".contains($0) } == true ? "an" : "a"
     }
 
     static func describe(_ e: LatencyEstimate) -> String {

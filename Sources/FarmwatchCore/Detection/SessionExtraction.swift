@@ -28,10 +28,36 @@ public struct RemoteSession {
     /// The controller's round trip, per the relay's kind: behind a relay that ends the
     /// application protocol only the interactive turnaround reaches the controller.
     public func controllerRTTms(minSamples: Int) -> Double? {
+        if isShell { return shellRTTms(minSamples: minSamples) }
         if measuresControllerInteractively, let i = latency.interactive, i.samples >= minSamples {
             return i.modeMs ?? i.p25Ms
         }
         return latency.controllerRTTms(minSamples: minSamples)
+    }
+
+    /// A typed session's keystrokes leave on the typist's schedule, not in answer to the
+    /// echoes: its interactive turnaround is think time, never the round trip. The automatic
+    /// exchanges carry it: the opening, when it reaches the controller (behind a reverse
+    /// tunnel it is the tunnel's own handshake with the relay), else the answers that carry
+    /// protocol content (a login's key exchange and authentication inside the tunnel).
+    private func shellRTTms(minSamples: Int) -> Double? {
+        if !measuresControllerInteractively, let o = latency.openingRTTms(minSamples: minSamples) { return o }
+        if let c = latency.contentAnswerRTTms { return c }
+        return measuresControllerInteractively ? nil : latency.transportMs
+    }
+
+    /// How many samples the controller's round trip rests on (0 for the TCP handshake alone).
+    public func controllerRTTSamples(minSamples: Int) -> Int {
+        if isShell {
+            if !measuresControllerInteractively, latency.openingRTTms(minSamples: minSamples) != nil {
+                return latency.opening?.samples ?? 0
+            }
+            return latency.contentAnswerRTTms != nil ? latency.contentAnswers?.samples ?? 0 : 0
+        }
+        if measuresControllerInteractively, let i = latency.interactive, i.samples >= minSamples { return i.samples }
+        if latency.openingRTTms(minSamples: minSamples) != nil { return latency.opening?.samples ?? 0 }
+        if let i = latency.interactive, i.samples >= minSamples { return i.samples }
+        return 0
     }
 
     /// Whether only the interactive turnaround reaches the controller: behind a relay that ends
@@ -131,10 +157,19 @@ enum SessionExtraction {
         return s
     }
 
-    /// SSH: an interactive login drives the server (person-sized input towards it); a host's
-    /// own outbound SSH that sends far more than it receives is carrying a forwarded session
-    /// out of it (a reverse tunnel: the host is driven through the SSH server).
+    /// SSH: an interactive login drives the server (person-sized input towards it). A host's
+    /// own outbound SSH drives the host itself through the SSH server (a reverse tunnel,
+    /// `ssh -R`) when the keystrokes come from the server's side (SSHSessionUse's typist: a
+    /// reverse shell), or when the host sends far more than it receives (a forwarded desktop
+    /// or other session's output leaving it).
     private static func sshSession(_ f: FlowState, uid: String, _ t: DetectionConfiguration.Thresholds) -> RemoteSession? {
+        let use = f.metadata?.facts(StandardDissectors.sshSlot, as: SSHFacts.self)?.use
+        if let use, use.kind == .interactive, use.typist == .server {
+            var s = session(f, drivenSide: .originator, tools: [], uid: uid, t)
+            s.isShell = true
+            s.relay = RelayHop(address: f.responderAddress, kind: .sshReverse, farSide: nil, uid: uid)
+            return s
+        }
         let out = Double(f.orig.seqBytes), back = Double(f.resp.seqBytes)
         if out >= t.screenUpdateRatio * back && smallPackets(f.resp, t) >= UInt64(t.humanInputMinEvents) {
             var s = session(f, drivenSide: .originator, tools: [], uid: uid, t)
@@ -154,6 +189,9 @@ enum SessionExtraction {
         guard out >= t.screenUpdateRatio * back, smallPackets(f.resp, t) >= UInt64(t.humanInputMinEvents) else { return nil }
         var s = session(f, drivenSide: .originator, tools: [], uid: uid, t)
         s.relay = relay
+        // The host is the relay's client: the far side it named (a TURN peer, a SOCKS
+        // target) is whoever sends the inputs, the controller.
+        s.controller = relay.farSide.flatMap(RelayEvidence.farSideAddress)
         return s
     }
 

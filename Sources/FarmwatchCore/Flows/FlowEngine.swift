@@ -205,7 +205,7 @@ public final class FlowEngine<Dissectors: DissectorSet> {
             f.pointee[side].seqBytes &+= UInt64(p.payloadWireLength)
         }
         if p.payloadWireLength > 0 {
-            noteTurnaround(f, side, ts)
+            noteTurnaround(f, side, ts, answerBytes: p.payloadWireLength)
         }
         if f.pointee.dissectorMask != 0 {
             feedDissectors(f, side, p, ts)
@@ -215,7 +215,7 @@ public final class FlowEngine<Dissectors: DissectorSet> {
     /// The gap from the other side's data to this side's next data: the raw material of
     /// request/response and screen-update/input latency.
     @inline(__always)
-    private func noteTurnaround(_ f: UnsafeMutablePointer<FlowState>, _ side: Direction, _ ts: Int64) {
+    private func noteTurnaround(_ f: UnsafeMutablePointer<FlowState>, _ side: Direction, _ ts: Int64, answerBytes: Int) {
         if f.pointee.lastDataTimestampNs != 0 && f.pointee.lastDataSide != side {
             let us = UInt64(max(0, ts &- f.pointee.lastDataTimestampNs) / 1000)
             f.pointee[side].turnaround.add(us)
@@ -228,7 +228,7 @@ public final class FlowEngine<Dissectors: DissectorSet> {
             // The finer sketch: only for flows a dissector claimed (metadata), once they show
             // a conversation rather than one request and its answer.
             if let m = f.pointee.metadata, n >= FlowEngine.sketchAfterTurnarounds {
-                m.noteTurnaround(side, us)
+                m.noteTurnaround(side, us, answerBytes: answerBytes)
             }
         }
         f.pointee.lastDataSide = side

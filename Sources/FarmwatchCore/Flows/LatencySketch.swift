@@ -81,20 +81,23 @@ public struct LatencySketch {
     /// bins holding the most samples (ties go to the lower window). Round trips that answer
     /// something (a screen update answered by the next request) pile up at the path's delay,
     /// while input sent independently of the updates spreads thinly below and above it.
-    public func modeUs(windowBins width: Int = 3) -> (us: Double, share: Double)? {
+    /// Bins wholly below `fromUs` are left out (turnarounds faster than any answer can be).
+    public func modeUs(windowBins width: Int = 3, fromUs floor: Double = 0) -> (us: Double, share: Double)? {
         let total = binnedCount
         guard total > 0 else { return nil }
         let w = max(1, min(width, Self.binCount))
         var best: UInt64 = 0, bestStart = 0
         var running: UInt64 = 0
         for b in 0..<Self.binCount {
-            running += UInt64(bins[b])
-            if b >= w { running -= UInt64(bins[b - w]) }
+            let counted = Self.range(ofBin: b).upper > floor ? UInt64(bins[b]) : 0
+            running += counted
+            if b >= w { running -= Self.range(ofBin: b - w).upper > floor ? UInt64(bins[b - w]) : 0 }
             if b >= w - 1 && running > best { best = running; bestStart = b - w + 1 }
         }
+        guard best > 0 else { return nil }
         // The sample-weighted centre of the window.
         var sum = 0.0
-        for b in bestStart..<(bestStart + w) {
+        for b in bestStart..<(bestStart + w) where Self.range(ofBin: b).upper > floor {
             let (lo, hi) = Self.range(ofBin: b)
             sum += Double(bins[b]) * (lo + hi) / 2
         }
@@ -107,13 +110,33 @@ public struct LatencySketch {
 public final class TurnaroundSketches {
     public var originator = LatencySketch()
     public var responder = LatencySketch()
+    /// The same gaps, counting only answers of at least `contentAnswerMinBytes`: protocol
+    /// content (a handshake message, a request, an authentication) rather than input. A person's
+    /// keystrokes leave on their own schedule, not in answer to the echoes, so in a typed
+    /// session only these turnarounds measure the round trip to the far end.
+    public var originatorContent = LatencySketch()
+    public var responderContent = LatencySketch()
+
+    /// Keystrokes, pointer moves, screen-update requests and acknowledgements are all under
+    /// this (an SSH keystroke is one 36–100 byte packet with any cipher; RFB and RDP input
+    /// events are a few bytes to a few dozen).
+    public static let contentAnswerMinBytes = 128
 
     public init() {}
 
     public subscript(side: Direction) -> LatencySketch { side == .originator ? originator : responder }
 
+    public func content(_ side: Direction) -> LatencySketch { side == .originator ? originatorContent : responderContent }
+
     @inline(__always)
-    func add(_ side: Direction, _ us: UInt64) {
-        if side == .originator { originator.add(us) } else { responder.add(us) }
+    func add(_ side: Direction, _ us: UInt64, answerBytes: Int) {
+        let content = answerBytes >= Self.contentAnswerMinBytes
+        if side == .originator {
+            originator.add(us)
+            if content { originatorContent.add(us) }
+        } else {
+            responder.add(us)
+            if content { responderContent.add(us) }
+        }
     }
 }

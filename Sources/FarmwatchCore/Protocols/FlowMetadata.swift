@@ -59,10 +59,10 @@ public final class FlowMetadata {
     public var allFacts: [any FlowFacts] { slotFacts }
 
     @inline(__always)
-    func noteTurnaround(_ side: Direction, _ us: UInt64) {
+    func noteTurnaround(_ side: Direction, _ us: UInt64, answerBytes: Int) {
         let sketches: TurnaroundSketches
         if let t = turnarounds { sketches = t } else { sketches = TurnaroundSketches(); turnarounds = sketches }
-        sketches.add(side, us)
+        sketches.add(side, us, answerBytes: answerBytes)
     }
 
     public func addRecognition(_ r: Recognition) {

@@ -17,8 +17,14 @@
 /// The figures it rests on are written beside it (`use_basis`), so a reader can check.
 public struct SSHSessionUse {
     public enum Kind: String { case interactive, bulk, tunnel, unknown }
+    public enum Side: String { case client, server }
 
     public var kind: Kind
+    /// In an interactive session, the side whose packets are the keystrokes. When both sides
+    /// look like it (a sensor far from both ends sees the echoes take a long way round too),
+    /// the client: reverse shells are the exception, and in one the client, the shell's
+    /// host, answers each keystroke as fast as its own machine echoes it.
+    public var typist: Side?
     public var clientPackets: UInt64
     public var serverPackets: UInt64
     public var clientBytes: UInt64
@@ -73,14 +79,19 @@ public struct SSHSessionUse {
         serverTurnaroundMedianMs = Self.medianLowerBound(server.turnaround).map { Double($0) / 1000 }
         clientPauses = Self.count(client.turnaround, from: Self.pauseUs)
         kind = .unknown
+        typist = nil
         kind = decide()
     }
 
-    private func decide() -> Kind {
+    private mutating func decide() -> Kind {
         guard clientPackets + serverPackets >= Self.minimumPackets else { return .unknown }
         let more = max(clientBytes, serverBytes), less = min(clientBytes, serverBytes)
-        if Self.typing(clientSmallShare, echoes: serverSmallShare, think: clientTurnaroundMedianMs)
-            || Self.typing(serverSmallShare, echoes: clientSmallShare, think: serverTurnaroundMedianMs) {
+        if Self.typing(clientSmallShare, echoes: serverSmallShare, think: clientTurnaroundMedianMs) {
+            typist = .client
+            return .interactive
+        }
+        if Self.typing(serverSmallShare, echoes: clientSmallShare, think: serverTurnaroundMedianMs) {
+            typist = .server
             return .interactive
         }
         let busierSmallShare = clientBytes >= serverBytes ? clientSmallShare : serverSmallShare
@@ -148,6 +159,7 @@ public struct SSHSessionUse {
 
     func writeJSON(to w: JSONWriter) {
         w.field("use", kind.rawValue)
+        if let typist { w.field("typist", typist.rawValue) }
         w.key("use_basis"); w.beginObject()
         w.field("client_packets", clientPackets)
         w.field("server_packets", serverPackets)
