@@ -49,4 +49,20 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertTrue(obj["s"]!.hasPrefix("a\"b\\c\nd\r\te"))
         XCTAssertTrue(obj["s"]!.hasSuffix("ü✓"), "valid UTF-8 passes through")
     }
+
+    /// The word-at-a-time plain-text check agrees with the byte rule for every byte value at
+    /// every position of a buffer (in the 8-byte words and in the tail).
+    func testPlainCheckAgreesWithTheByteRuleForEveryByteAndPosition() {
+        func plainByByte(_ b: UInt8) -> Bool { !(b < 0x20 || b >= 0x7F || b == 0x22 || b == 0x5C) }
+        for length in [1, 7, 8, 9, 16, 19] {
+            for position in 0..<length {
+                for value in 0...255 {
+                    var text = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    text[position] = UInt8(value)
+                    let plain = text.withUnsafeBytes { JSONWriter.isPlain($0) }
+                    XCTAssertEqual(plain, plainByByte(UInt8(value)), "byte \(value) at \(position) of \(length)")
+                }
+            }
+        }
+    }
 }
