@@ -17,6 +17,8 @@ public final class DissectorContext {
     /// JA4's sorted forms by their raw text: the part of a shuffling client's fingerprint
     /// that repeats (see `JA4.fingerprint`).
     let ja4SortedForms = BoundedCache<ByteKey, (ja4: String, raw: String)>(capacity: 1024)
+    /// JA3S by ServerHello shape (`JA3.serverShape`): a server answers every client alike.
+    let serverFingerprints = BoundedCache<ByteKey, (ja3sString: String, ja3s: String)>(capacity: 1024)
 
     public init(names: DNSNameCache = DNSNameCache(), devices: DeviceTable = DeviceTable(),
                 signatures: SignatureMatcher = SignatureMatcher(SignatureCatalogue())) {

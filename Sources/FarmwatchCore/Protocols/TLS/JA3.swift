@@ -35,6 +35,25 @@ enum JA3 {
 
     static func hash(_ string: String) -> String { Hex.md5(Array(string.utf8)) }
 
+    /// JA3S and its input string, from what they are computed of (version, cipher, extension
+    /// types but GREASE) as one byte string: a server answers every client alike, so the
+    /// context keeps them by this shape.
+    static func serverShape(_ hello: TLSServerHello) -> [UInt8] {
+        var out: [UInt8] = [UInt8(hello.version >> 8), UInt8(hello.version & 0xFF),
+                            UInt8(hello.cipher >> 8), UInt8(hello.cipher & 0xFF)]
+        out.reserveCapacity(4 + 2 * hello.extensions.count)
+        for e in hello.extensions where !TLSGrease.isGrease(e) {
+            out.append(UInt8(e >> 8))
+            out.append(UInt8(e & 0xFF))
+        }
+        return out
+    }
+
+    static func serverFingerprint(_ hello: TLSServerHello) -> (ja3sString: String, ja3s: String) {
+        let text = string(hello)
+        return (text, hash(text))
+    }
+
     /// The values other than GREASE in decimal, joined by "-" (numbers written straight into
     /// the buffer: this runs for every hello).
     private static func appendDecimalList(_ values: [UInt16], to out: inout [UInt8]) {

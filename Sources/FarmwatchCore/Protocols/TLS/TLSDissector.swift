@@ -116,6 +116,9 @@ extension TLSFacts {
                     return true
                 }
                 serverHello = hello
+                serverMemo = context.serverFingerprints.value(for: ByteKey(JA3.serverShape(hello))) {
+                    JA3.serverFingerprint(hello)
+                }
                 // From TLS 1.3 on, the rest of the server's handshake is encrypted.
                 return hello.negotiatedVersion <= 0x0303
             case TLSHandshakeType.certificate:

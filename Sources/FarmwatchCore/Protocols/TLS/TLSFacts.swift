@@ -44,7 +44,8 @@ public final class TLSFacts: FlowFacts {
 
     /// Set when the ClientHello is read (from the context's cache), else computed when asked.
     var clientMemo: TLSClientFingerprints?
-    private var serverMemo: (ja3sString: String, ja3s: String)?
+    /// Set when the ServerHello is read (from the context's cache), else computed when asked.
+    var serverMemo: (ja3sString: String, ja3s: String)?
 
     private var clientFingerprints: TLSClientFingerprints? {
         if let memo = clientMemo { return memo }
@@ -57,8 +58,7 @@ public final class TLSFacts: FlowFacts {
     private var serverFingerprints: (ja3sString: String, ja3s: String)? {
         if let memo = serverMemo { return memo }
         guard let hello = serverHello else { return nil }
-        let text = JA3.string(hello)
-        let value = (text, JA3.hash(text))
+        let value = JA3.serverFingerprint(hello)
         serverMemo = value
         return value
     }
