@@ -12,7 +12,7 @@ enum FlowSignatureClassifier {
             for s in hits {
                 let r = Recognition(family: s.family, identifiedBy: by, confidence: min(s.confidence, cap),
                                     layer: Layer.application,
-                                    evidence: "\(what) \(printable(value)) matches \(s.pattern) (\(s.origin))")
+                                    evidence: s.match(what, value))
                 found.append(r)
                 if s.family == .kvm {
                     kvm.append(KVMEvidence(identifiedBy: by, confidence: r.confidence, detail: r.evidence ?? "",
@@ -27,10 +27,11 @@ enum FlowSignatureClassifier {
                     for p in c.alpn { add(matcher.alpn(p), .tlsALPN, "alpn", p) }
                     if let j = tls.ja4?.ja4 { add(matcher.ja4(j), .ja4, "ja4", Array(j.utf8)) }
                 }
-                for cert in tls.serverCertificates + tls.clientCertificates {
-                    for (what, dn) in [("certificate subject", cert.subject), ("certificate issuer", cert.issuer)] {
-                        let bytes = Array(dn.utf8)
-                        add(matcher.containing(.cert, in: bytes), .tlsCert, what, bytes)
+                for chain in [tls.serverCertificates, tls.clientCertificates] {
+                    for cert in chain {
+                        let subject = Array(cert.subject.utf8), issuer = Array(cert.issuer.utf8)
+                        add(matcher.containing(.cert, in: subject), .tlsCert, "certificate subject", subject)
+                        add(matcher.containing(.cert, in: issuer), .tlsCert, "certificate issuer", issuer)
                     }
                 }
             }
@@ -79,6 +80,4 @@ enum FlowSignatureClassifier {
         }
         return h
     }
-
-    static func printable(_ b: [UInt8]) -> String { DeviceRecordWriter.printable(b) }
 }

@@ -12,6 +12,13 @@ public struct Signature: Sendable {
     public var confidence: Confidence
     /// `file:line`, so a user can find the line behind any recognition.
     public var origin: String
+
+    /// The evidence line a match reports: what matched, this pattern and where it is written
+    /// (`sni relay-1.net.anydesk.com matches anydesk.com (signatures.catalogue:36)`). Wire
+    /// bytes are shown printable only.
+    func match(_ what: String, _ value: [UInt8]) -> String {
+        "\(what) \(DeviceRecordWriter.printable(value)) matches \(pattern) (\(origin))"
+    }
 }
 
 /// What a signature matches, and the `identified_by` a match reports.

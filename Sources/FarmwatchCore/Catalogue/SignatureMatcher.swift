@@ -12,7 +12,7 @@ public final class SignatureMatcher: @unchecked Sendable {
     // nor allocate when nothing matches.
     private var byKind = [[Signature]](repeating: [], count: 10)
     private var portRanges: [(range: PortRange, signature: Signature)] = []
-    private var ja4: [[UInt8]: [Int]] = [:]
+    private var ja4: [ByteKey: [Int]] = [:]
     private var networks: [(index: Int, ranges: AddressRanges)] = []
 
     public init(_ catalogue: SignatureCatalogue) {
@@ -21,7 +21,7 @@ public final class SignatureMatcher: @unchecked Sendable {
             switch s.kind {
             case .domain where s.bytes.contains(UInt8(ascii: "*")): domainGlobs.append(i)
             case .domain: s.bytes.withUnsafeBytes { domainSuffixes[Self.fnv1a($0), default: []].append(i) }
-            case .ja4: ja4[s.bytes, default: []].append(i)
+            case .ja4: ja4[ByteKey(s.bytes), default: []].append(i)
             case .port:
                 // The catalogue validated every port line when it was read.
                 if let r = PortRange(s.pattern) { portRanges.append((r, s)) }
@@ -55,7 +55,7 @@ public final class SignatureMatcher: @unchecked Sendable {
     /// Signatures whose domain is `name` or one of its parent domains, or whose glob matches it.
     /// Asked for every flow with a name: allocates only the lowered name and what it finds.
     public func domains(_ name: [UInt8]) -> [Signature] {
-        let lower = Self.lowercased(name.last == UInt8(ascii: ".") ? Array(name.dropLast()) : name)
+        let lower = ASCII.lowercased(name.last == UInt8(ascii: ".") ? Array(name.dropLast()) : name)
         var found: [Signature] = []
         lower.withUnsafeBytes { text in
             var start = 0
@@ -81,12 +81,12 @@ public final class SignatureMatcher: @unchecked Sendable {
     }
 
     public func ja4(_ fingerprint: String) -> [Signature] {
-        (ja4[Array(fingerprint.utf8)] ?? []).map { catalogue.signatures[$0] }
+        (ja4[ByteKey(Array(fingerprint.utf8))] ?? []).map { catalogue.signatures[$0] }
     }
 
     /// Certificate subject/issuer, HTML title: case-insensitive substring.
     public func containing(_ kind: SignatureKind, in text: [UInt8]) -> [Signature] {
-        let lower = Self.lowercased(text)
+        let lower = ASCII.lowercased(text)
         return signatures(kind).filter { Self.contains(lower, $0.bytes) }
     }
 
@@ -96,7 +96,7 @@ public final class SignatureMatcher: @unchecked Sendable {
 
     /// A device host name, without a trailing `.local` or `.`, against host-name globs.
     public func hostname(_ name: [UInt8]) -> [Signature] {
-        var lower = Self.lowercased(name)
+        var lower = ASCII.lowercased(name)
         if lower.last == UInt8(ascii: ".") { lower.removeLast() }
         if lower.count > 6 && lower.suffix(6).elementsEqual(".local".utf8) { lower.removeLast(6) }
         return signatures(.hostname).filter { Self.glob($0.bytes, lower) }
@@ -104,7 +104,7 @@ public final class SignatureMatcher: @unchecked Sendable {
 
     /// An announced service instance or type (`PiKVM._pikvm._tcp.local`) naming a catalogued type.
     public func mdnsService(_ name: [UInt8]) -> [Signature] {
-        let lower = Self.lowercased(name)
+        let lower = ASCII.lowercased(name)
         return signatures(.mdnsService).filter { Self.contains(lower, $0.bytes) }
     }
 
@@ -127,10 +127,6 @@ public final class SignatureMatcher: @unchecked Sendable {
 
     private func signatures(_ kind: SignatureKind) -> [Signature] {
         byKind[Self.kindIndex(kind)]
-    }
-
-    static func lowercased(_ b: [UInt8]) -> [UInt8] {
-        b.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
     }
 
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {

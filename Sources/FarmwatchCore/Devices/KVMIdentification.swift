@@ -17,7 +17,7 @@ enum KVMClassifier {
             func note(_ hits: [Signature], _ by: IdentifiedBy, _ what: String, _ value: [UInt8]) {
                 for s in hits where s.family == .kvm {
                     d.noteKVM(KVMEvidence(identifiedBy: by, confidence: s.confidence,
-                                          detail: "\(what) \(DeviceRecordWriter.printable(value)) matches \(s.pattern) (\(s.origin))",
+                                          detail: s.match(what, value),
                                           product: s.product))
                 }
             }
@@ -30,11 +30,7 @@ enum KVMClassifier {
                 for t in s.txt { note(matcher.mdnsService(t), .mdns, "mDNS TXT", t) }
             }
             if d.mac != 0 && !d.macIsLocal {
-                let mac = FlowRecordWriter.macString(d.mac)
-                for s in matcher.oui(d.mac) where s.family == .kvm {
-                    d.noteKVM(KVMEvidence(identifiedBy: .oui, confidence: s.confidence,
-                                          detail: "MAC \(mac) matches \(s.pattern) (\(s.origin))", product: s.product))
-                }
+                note(matcher.oui(d.mac), .oui, "MAC", Array(FlowRecordWriter.macString(d.mac).utf8))
             }
         }
     }

@@ -241,7 +241,7 @@ extension UnsafeRawBufferPointer {
     func equalsIgnoringCase(_ lowercase: StaticString) -> Bool {
         guard count == lowercase.utf8CodeUnitCount else { return false }
         return lowercase.withUTF8Buffer { p in
-            for i in 0..<count where asciiLower(self[i]) != p[i] { return false }
+            for i in 0..<count where ASCII.lower(self[i]) != p[i] { return false }
             return true
         }
     }
@@ -253,13 +253,10 @@ extension UnsafeRawBufferPointer {
         guard n > 0, from >= 0, count - from >= n else { return nil }
         return needle.withUTF8Buffer { p in
             outer: for i in from...(count - n) {
-                for k in 0..<n where asciiLower(self[i + k]) != p[k] { continue outer }
+                for k in 0..<n where ASCII.lower(self[i + k]) != p[k] { continue outer }
                 return i
             }
             return nil
         }
     }
 }
-
-@inline(__always)
-private func asciiLower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c | 0x20 : c }
