@@ -74,21 +74,13 @@ public struct TLSClientHello: Equatable, Sendable {
         else { return nil }
         hello.version = version
         hello.ciphers = cipherReader.u16List()
-        // Extensions are optional before TLS 1.2 (RFC 5246 §7.4.1.2): nothing left means none.
-        if !r.isAtEnd {
-            let parsed = TLSHelloExtensions.forEach(&r) { type, data in
-                hello.extensions.append(type)
-                return hello.readExtension(type, data)
-            }
-            guard let malformed = parsed else { return nil }
-            hello.malformedExtensions = malformed
-        }
+        guard r.isAtEnd || hello.readExtensions(&r) else { return nil }
         return hello
     }
 
     /// Reads the contents of one extension this type keeps; false when they are malformed.
     /// Only the first occurrence of a repeated extension is kept.
-    private mutating func readExtension(_ type: UInt16, _ data: ByteReader) -> Bool {
+    mutating func readExtension(_ type: UInt16, _ data: ByteReader) -> Bool {
         var d = data
         switch type {
         case TLSExtension.serverName:
@@ -174,18 +166,11 @@ public struct TLSServerHello: Equatable, Sendable {
         hello.cipher = cipher
         hello.compressionMethod = compression
         hello.isHelloRetryRequest = random.elementsEqual(helloRetryRandom)
-        if !r.isAtEnd {
-            let parsed = TLSHelloExtensions.forEach(&r) { type, data in
-                hello.extensions.append(type)
-                return hello.readExtension(type, data)
-            }
-            guard let malformed = parsed else { return nil }
-            hello.malformedExtensions = malformed
-        }
+        guard r.isAtEnd || hello.readExtensions(&r) else { return nil }
         return hello
     }
 
-    private mutating func readExtension(_ type: UInt16, _ data: ByteReader) -> Bool {
+    mutating func readExtension(_ type: UInt16, _ data: ByteReader) -> Bool {
         var d = data
         switch type {
         case TLSExtension.supportedVersions:
@@ -204,6 +189,32 @@ public struct TLSServerHello: Equatable, Sendable {
         }
     }
 }
+
+/// A hello that ends with an extensions block: it lists every extension's type and reads the
+/// contents of those it keeps.
+protocol TLSHelloWithExtensions {
+    var extensions: [UInt16] { get set }
+    var malformedExtensions: Int { get set }
+    /// Reads one extension's contents; false when they are malformed.
+    mutating func readExtension(_ type: UInt16, _ data: ByteReader) -> Bool
+}
+
+extension TLSHelloWithExtensions {
+    /// Reads the extensions block (optional before TLS 1.2, RFC 5246 §7.4.1.2: callers skip it
+    /// when nothing is left); false when the block's own framing is broken.
+    mutating func readExtensions(_ r: inout ByteReader) -> Bool {
+        let parsed = TLSHelloExtensions.forEach(&r) { type, data in
+            extensions.append(type)
+            return readExtension(type, data)
+        }
+        guard let malformed = parsed else { return false }
+        malformedExtensions = malformed
+        return true
+    }
+}
+
+extension TLSClientHello: TLSHelloWithExtensions {}
+extension TLSServerHello: TLSHelloWithExtensions {}
 
 /// The extensions block both hellos end with.
 enum TLSHelloExtensions {
