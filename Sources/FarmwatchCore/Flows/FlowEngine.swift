@@ -2,6 +2,12 @@
 /// flow, never per packet.
 public protocol FlowSink: AnyObject {
     func flowEnded(_ flow: FlowState, reason: FlowEndReason)
+    /// Called after each expiry pass and at the end: a sink that batches passes on what it holds.
+    func flush()
+}
+
+extension FlowSink {
+    public func flush() {}
 }
 
 /// Counters the engine reports in the final `stats` record.
@@ -317,6 +323,7 @@ public final class FlowEngine<Dissectors: DissectorSet> {
                 end(s, c == .tcpClosed ? .tcpClosed : .idle)
             }
         }
+        sink.flush()
     }
 
     /// Moves the clock forward without a packet (live capture on a quiet link), expiring flows.
@@ -343,5 +350,6 @@ public final class FlowEngine<Dissectors: DissectorSet> {
         table.forEachLive { live.append((table.flows[Int($0)].serial, $0)) }
         live.sort { $0.0 < $1.0 }
         for (_, s) in live { end(s, .endOfInput) }
+        sink.flush()
     }
 }

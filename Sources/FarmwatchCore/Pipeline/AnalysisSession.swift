@@ -65,7 +65,8 @@ public enum AnalysisSession {
             warn("\(error)")
             return 1
         }
-        let engine = FlowEngine(configuration: settings.flows, dissectors: dissectors, sink: detector)
+        let flowEnd = FlowEndThread(next: detector)
+        let engine = FlowEngine(configuration: settings.flows, dissectors: dissectors, sink: flowEnd)
         let progress = settings.progressBytes.flatMap { ProgressReporter.forTerminal(totalBytes: $0) }
         let loop = CaptureLoop(engine: engine, limits: settings.limits, progress: progress)
         var failures = problems
@@ -104,6 +105,7 @@ public enum AnalysisSession {
         }
         progress?.finish()
         engine.finish()
+        flowEnd.finish()
 
         var stats = RunStatistics(engine: engine.stats, reassembly: engine.reassemblyStats, openFlowsAtEnd: 0)
         stats.kernelReceived = loop.kernelReceived

@@ -1,0 +1,94 @@
+import Foundation
+
+/// Runs the flow-end stage (detection, flow records, the output stream) on a thread of its
+/// own, the way Zeek runs its log writers in threads: the packet thread hands ended flows over
+/// in batches and goes back to packets, so rendering and scoring a flow never stalls capture.
+///
+/// - Order is kept: one consumer takes the batches first in, first out, so the output is the
+///   same, byte for byte, as when the stage runs inline.
+/// - Memory is bounded: at most `maxQueuedBatches` batches wait; beyond that the packet
+///   thread waits for the stage (back-pressure, never growth).
+/// - A flow handed over is no longer touched by the packet thread: the engine has run the
+///   dissectors' `flowEnding` and removed it from its table. The state the stage reads
+///   (facts, certificates shared through caches) is immutable from then on.
+/// - Whatever reads the next sink's results (findings, summaries) does so after `finish()`,
+///   which waits for the stage to drain.
+public final class FlowEndThread: FlowSink {
+    public static let defaultBatchSize = 256
+    public static let defaultMaxQueuedBatches = 8
+
+    private let next: FlowSink
+    private let batchSize: Int
+    private let maxQueuedBatches: Int
+    /// The batch being filled; the packet thread's alone.
+    private var filling: [(FlowState, FlowEndReason)] = []
+    /// Guarded by `condition`.
+    private var queued: [[(FlowState, FlowEndReason)]] = []
+    private var closed = false
+    private let condition = NSCondition()
+    private let drained = DispatchSemaphore(value: 0)
+    private var finished = false
+
+    public init(next: FlowSink, batchSize: Int = defaultBatchSize, maxQueuedBatches: Int = defaultMaxQueuedBatches) {
+        self.next = next
+        self.batchSize = max(1, batchSize)
+        self.maxQueuedBatches = max(1, maxQueuedBatches)
+        filling.reserveCapacity(self.batchSize)
+        let thread = Thread { [self] in consume() }
+        thread.name = "farmwatch flow end"
+        thread.start()
+    }
+
+    public func flowEnded(_ flow: FlowState, reason: FlowEndReason) {
+        filling.append((flow, reason))
+        if filling.count >= batchSize { handOver() }
+    }
+
+    /// The engine calls this after each expiry pass: a live capture's records then leave
+    /// within about a second of packet time even when few flows end.
+    public func flush() {
+        if !filling.isEmpty { handOver() }
+    }
+
+    private func handOver() {
+        let batch = filling
+        filling = []
+        filling.reserveCapacity(batchSize)
+        condition.lock()
+        while queued.count >= maxQueuedBatches { condition.wait() }
+        queued.append(batch)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func consume() {
+        while true {
+            condition.lock()
+            while queued.isEmpty && !closed { condition.wait() }
+            if queued.isEmpty {
+                condition.unlock()
+                break
+            }
+            let batch = queued.removeFirst()
+            condition.broadcast()
+            condition.unlock()
+            for (flow, reason) in batch { next.flowEnded(flow, reason: reason) }
+        }
+        drained.signal()
+    }
+
+    /// Hands over the last batch and waits until every flow has passed the stage. After this
+    /// the next sink is quiet and may be read from the calling thread.
+    public func finish() {
+        guard !finished else { return }
+        finished = true
+        flush()
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+        drained.wait()
+    }
+
+    deinit { finish() }
+}
