@@ -22,12 +22,13 @@ public final class ProgressReporter {
 
     func begin(_ source: PcapSource) {}
 
-    func update(_ source: PcapSource, packets: UInt64) {
+    /// `bytesRead`: how far into the file the packets handed over so far reach.
+    func update(_ source: PcapSource, bytesRead: Int64, packets: UInt64) {
         guard !source.isLive else { return }
         let now = Clock.monotonicNs()
         guard now - lastDraw >= 200_000_000 else { return }
         lastDraw = now
-        draw(read: doneBytes + source.bytesRead, packets: packets, now: now)
+        draw(read: doneBytes + bytesRead, packets: packets, now: now)
     }
 
     func end(_ source: PcapSource) {

@@ -58,39 +58,67 @@ public final class CaptureLoop<D: DissectorSet> {
 
     /// Reads one source to its end (or until a limit or signal).
     public func run(_ source: PcapSource) -> SourceEnd {
-        let handle = source.handle
-        let linkType = source.linkType
-        var header: UnsafeMutablePointer<pcap_pkthdr>?
-        var data: UnsafePointer<UInt8>?
-        var sinceCheck = 0
-        // A local, so that handing it to the engine borrows it instead of copying it.
-        var packet = Packet()
         progress?.begin(source)
         defer {
             collectFragmentExpiries()
             progress?.end(source)
             if source.isLive { updateDrops(source) }
         }
-        while true {
-            let rc = pcap_next_ex(handle, &header, &data)
-            if rc == 1, let h = header, let d = data {
-                let caplen = Int(h.pointee.caplen)
-                let wire = Int(h.pointee.len)
-                // With nanosecond precision, tv_usec carries nanoseconds.
-                let ts = Int64(h.pointee.ts.tv_sec) &* 1_000_000_000 &+ Int64(h.pointee.ts.tv_usec)
-                let frame = UnsafeRawBufferPointer(start: d, count: caplen)
-                let r = decoder.decode(frame: frame, linkType: linkType, timestampNs: ts, wireLength: wire, into: &packet)
-                if r == .ok { engine.process(packet) } else { engine.countUndecoded(r, wireLength: wire) }
+        return source.isLive ? runLive(source) : runOffline(source)
+    }
+
+    /// A file or standard input, read ahead on the prefetcher's thread.
+    private func runOffline(_ source: PcapSource) -> SourceEnd {
+        let linkType = source.linkType
+        let prefetcher = FramePrefetcher(source)
+        // A local, so that handing it to the engine borrows it instead of copying it.
+        var packet = Packet()
+        var sinceCheck = 0
+        var stopped = false
+        while let chunk = prefetcher.next() {
+            chunk.forEachFrame { frame, ts, wire in
+                guard !stopped else { return }
+                process(frame, linkType, ts, wire, &packet)
                 sinceCheck &+= 1
                 if sinceCheck >= 4096 || limits.packetCount > 0 {
                     sinceCheck = 0
-                    periodic(source)
+                    periodic(source, bytesRead: chunk.endPosition)
+                    stopped = reachedLimit
+                }
+            }
+            prefetcher.recycle(chunk)
+            if stopped {
+                prefetcher.cancel()
+                return .stopped
+            }
+        }
+        prefetcher.join()
+        return prefetcher.end
+    }
+
+    private func runLive(_ source: PcapSource) -> SourceEnd {
+        let handle = source.handle
+        let linkType = source.linkType
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        var sinceCheck = 0
+        var packet = Packet()
+        while true {
+            let rc = pcap_next_ex(handle, &header, &data)
+            if rc == 1, let h = header, let d = data {
+                // With nanosecond precision, tv_usec carries nanoseconds.
+                let ts = Int64(h.pointee.ts.tv_sec) &* 1_000_000_000 &+ Int64(h.pointee.ts.tv_usec)
+                process(UnsafeRawBufferPointer(start: d, count: Int(h.pointee.caplen)), linkType, ts, Int(h.pointee.len), &packet)
+                sinceCheck &+= 1
+                if sinceCheck >= 4096 || limits.packetCount > 0 {
+                    sinceCheck = 0
+                    periodic(source, bytesRead: 0)
                     if reachedLimit { return .stopped }
                 }
             } else if rc == 0 {
                 // Live read timeout: a quiet link. Let flows age on the wall clock.
                 engine.advanceClock(toNs: Clock.realtimeNs())
-                periodic(source)
+                periodic(source, bytesRead: 0)
                 if reachedLimit { return .stopped }
             } else if rc == PCAP_ERROR_BREAK {
                 return captureStopRequested != 0 ? .stopped : .endOfFile
@@ -100,9 +128,17 @@ public final class CaptureLoop<D: DissectorSet> {
         }
     }
 
-    private func periodic(_ source: PcapSource) {
+    /// One frame: decoded in place and accounted to its flow.
+    @inline(__always)
+    private func process(_ frame: UnsafeRawBufferPointer, _ linkType: Int32, _ ts: Int64, _ wire: Int,
+                        _ packet: inout Packet) {
+        let r = decoder.decode(frame: frame, linkType: linkType, timestampNs: ts, wireLength: wire, into: &packet)
+        if r == .ok { engine.process(packet) } else { engine.countUndecoded(r, wireLength: wire) }
+    }
+
+    private func periodic(_ source: PcapSource, bytesRead: Int64) {
         collectFragmentExpiries()
-        progress?.update(source, packets: engine.stats.packets)
+        progress?.update(source, bytesRead: bytesRead, packets: engine.stats.packets)
         if source.isLive && limits.statusIntervalSeconds > 0 {
             let now = Clock.monotonicNs()
             if Double(now - lastStatusWall) / 1e9 >= limits.statusIntervalSeconds {
