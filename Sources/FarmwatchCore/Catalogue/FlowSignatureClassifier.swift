@@ -3,7 +3,7 @@
 /// HTML titles (HTTP), DNS questions, the name the server's address was resolved from, and —
 /// as a hint only — the server's port. Runs once per flow, when it ends.
 enum FlowSignatureClassifier {
-    static func classify(_ flow: inout FlowState, _ matcher: SignatureMatcher, devices: DeviceTable) {
+    static func classify(_ flow: inout FlowState, _ matcher: SignatureMatcher, kvm sightings: KVMSightings) {
         guard !matcher.isEmpty else { return }
         var found: [Recognition] = []
         var kvm: [KVMEvidence] = []
@@ -68,8 +68,8 @@ enum FlowSignatureClassifier {
         let m = flow.ensureMetadata()
         for r in found { m.addRecognition(r) }
         // A KVM's web interface or certificate seen on a flow also describes the device that
-        // served it, found by its address.
-        for e in kvm { devices.noteKVM(address: flow.responderAddress, at: flow.firstTimestampNs, e) }
+        // served it, found by its address when the run ends.
+        for e in kvm { sightings.note(address: flow.responderAddress, at: flow.firstTimestampNs, e) }
     }
 
     /// `host:port` → `host` (also `[v6]:port`).

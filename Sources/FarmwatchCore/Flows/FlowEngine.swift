@@ -47,6 +47,9 @@ public final class FlowEngine<Dissectors: DissectorSet> {
     private let table: FlowTable
     @exclusivity(unchecked) private var reassembler: StreamReassembler
     private let sink: FlowSink
+    /// Whether `end` runs the dissectors' `flowEnding` itself, or leaves it to the sink (the
+    /// flow-end thread, which concludes flows off the packet thread).
+    private let concludesFlows: Bool
     private var timeoutNs: [Int64]
     private let activeTimeoutNs: Int64
     private let activityGapNs: Int64
@@ -61,10 +64,11 @@ public final class FlowEngine<Dissectors: DissectorSet> {
     @exclusivity(unchecked) private var serial: UInt64 = 0
 
     public init(configuration: FlowConfiguration = .init(), dissectors: Dissectors,
-                reassembly: StreamReassembler.Limits = .init(), sink: FlowSink) {
+                reassembly: StreamReassembler.Limits = .init(), sink: FlowSink, concludesFlows: Bool = true) {
         self.configuration = configuration
         self.dissectors = dissectors
         self.sink = sink
+        self.concludesFlows = concludesFlows
         table = FlowTable(capacity: max(1, configuration.maxFlows), seed: UInt64.random(in: 1...UInt64.max))
         reassembler = StreamReassembler(limits: reassembly)
         timeoutNs = TimeoutClass.allCases.map { configuration.timeoutNs($0) }
@@ -338,7 +342,7 @@ public final class FlowEngine<Dissectors: DissectorSet> {
         f.pointee.activity.closeActive(at: f.pointee.lastTimestampNs)
         releaseStreams(f)
         stats.flowsEnded += 1
-        dissectors.flowEnding(&f.pointee)
+        if concludesFlows { dissectors.flowEnding(&f.pointee) }
         sink.flowEnded(f.pointee, reason: reason)
         table.remove(slot)
     }

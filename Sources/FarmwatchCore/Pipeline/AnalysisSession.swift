@@ -65,8 +65,9 @@ public enum AnalysisSession {
             warn("\(error)")
             return 1
         }
-        let flowEnd = FlowEndThread(next: detector)
-        let engine = FlowEngine(configuration: settings.flows, dissectors: dissectors, sink: flowEnd)
+        let flowEnd = FlowEndThread(next: detector, conclude: { dissectors.flowEnding(&$0) })
+        let engine = FlowEngine(configuration: settings.flows, dissectors: dissectors, sink: flowEnd,
+                                concludesFlows: false)
         let progress = settings.progressBytes.flatMap { ProgressReporter.forTerminal(totalBytes: $0) }
         let loop = CaptureLoop(engine: engine, limits: settings.limits, progress: progress)
         var failures = problems

@@ -8,9 +8,10 @@ import Foundation
 ///   same, byte for byte, as when the stage runs inline.
 /// - Memory is bounded: at most `maxQueuedBatches` batches wait; beyond that the packet
 ///   thread waits for the stage (back-pressure, never growth).
-/// - A flow handed over is no longer touched by the packet thread: the engine has run the
-///   dissectors' `flowEnding` and removed it from its table. The state the stage reads
-///   (facts, certificates shared through caches) is immutable from then on.
+/// - A flow handed over is no longer touched by the packet thread: the engine has removed it
+///   from its table. The stage first concludes it (the dissectors' `flowEnding`: SSH use,
+///   Tor, the signature catalogue), which reads only the flow and the read-only catalogue and
+///   writes only the flow and the KVM sightings (applied to the devices at the run's end).
 /// - Whatever reads the next sink's results (findings, summaries) does so after `finish()`,
 ///   which waits for the stage to drain.
 public final class FlowEndThread: FlowSink {
@@ -18,6 +19,7 @@ public final class FlowEndThread: FlowSink {
     public static let defaultMaxQueuedBatches = 8
 
     private let next: FlowSink
+    private let conclude: (inout FlowState) -> Void
     private let batchSize: Int
     private let maxQueuedBatches: Int
     /// The batch being filled; the packet thread's alone.
@@ -29,8 +31,10 @@ public final class FlowEndThread: FlowSink {
     private let drained = DispatchSemaphore(value: 0)
     private var finished = false
 
-    public init(next: FlowSink, batchSize: Int = defaultBatchSize, maxQueuedBatches: Int = defaultMaxQueuedBatches) {
+    public init(next: FlowSink, conclude: @escaping (inout FlowState) -> Void,
+                batchSize: Int = defaultBatchSize, maxQueuedBatches: Int = defaultMaxQueuedBatches) {
         self.next = next
+        self.conclude = conclude
         self.batchSize = max(1, batchSize)
         self.maxQueuedBatches = max(1, maxQueuedBatches)
         filling.reserveCapacity(self.batchSize)
@@ -72,7 +76,11 @@ public final class FlowEndThread: FlowSink {
             let batch = queued.removeFirst()
             condition.broadcast()
             condition.unlock()
-            for (flow, reason) in batch { next.flowEnded(flow, reason: reason) }
+            for (flow, reason) in batch {
+                var f = flow
+                conclude(&f)
+                next.flowEnded(f, reason: reason)
+            }
         }
         drained.signal()
     }

@@ -5,6 +5,9 @@ public final class DissectorContext {
     public let names: DNSNameCache
     /// Devices named by DHCP, DHCPv6, mDNS, LLMNR, NBNS and SSDP; written when the run ends.
     public let devices: DeviceTable
+    /// KVM evidence seen on flows, noted when each flow ends (on the flow-end thread) and
+    /// applied to `devices` when the run ends.
+    public let kvmSightings = KVMSightings()
     /// The signature catalogue, matched against each flow's names, certificates and ALPN
     /// when it ends, and against the devices when the run ends.
     public let signatures: SignatureMatcher

@@ -141,7 +141,7 @@ public struct StandardDissectors: DissectorSet {
     public func flowEnding(_ flow: inout FlowState) {
         SSHSessionUse.conclude(&flow)
         TorLinkRecognizer.conclude(&flow)
-        FlowSignatureClassifier.classify(&flow, context.signatures, devices: context.devices)
+        FlowSignatureClassifier.classify(&flow, context.signatures, kvm: context.kvmSightings)
     }
 
     /// The device table, once every flow has ended.
@@ -158,6 +158,7 @@ public struct StandardDissectors: DissectorSet {
     private func classifyDevices() {
         guard !context.devices.kvmClassified else { return }
         context.devices.kvmClassified = true
+        context.kvmSightings.apply(to: context.devices)
         KVMClassifier.classify(context.devices, context.signatures)
     }
 }
