@@ -27,11 +27,6 @@ final class FramePrefetcher {
 
         deinit { buffer.deallocate() }
 
-        fileprivate func reset() {
-            used = 0
-            frames = 0
-        }
-
         fileprivate func ensureCapacity(_ bytes: Int) {
             guard bytes > capacity else { return }
             buffer.deallocate()
@@ -39,9 +34,42 @@ final class FramePrefetcher {
             buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
         }
 
-        fileprivate func fits(_ bytes: Int) -> Bool { used + bytes <= capacity }
+        /// Calls `body` with each frame in order. Reads the chunk's fields once: the reader
+        /// thread is writing other chunks, and their fields may share a cache line.
+        @inline(__always)
+        func forEachFrame(_ body: (UnsafeRawBufferPointer, Int64, Int) -> Void) {
+            let base = buffer
+            var offset = 0
+            for _ in 0..<frames {
+                let header = (base + offset).load(as: FrameHeader.self)
+                let caplen = Int(header.caplen)
+                body(UnsafeRawBufferPointer(start: base + offset + FrameHeader.size, count: caplen),
+                     header.timestampNs, Int(header.wireLength))
+                offset += FrameHeader.recordSize(caplen)
+            }
+        }
+    }
 
-        fileprivate func append(_ data: UnsafePointer<UInt8>, caplen: Int, wireLength: Int, timestampNs: Int64) {
+    /// The chunk being filled, as plain values on the reader's stack: nothing shared is
+    /// written per frame.
+    private struct Filling {
+        let chunk: Chunk
+        let buffer: UnsafeMutableRawPointer
+        let capacity: Int
+        var used = 0
+        var frames = 0
+
+        init(_ chunk: Chunk) {
+            self.chunk = chunk
+            buffer = chunk.buffer
+            capacity = chunk.capacity
+        }
+
+        @inline(__always)
+        func fits(_ bytes: Int) -> Bool { used + bytes <= capacity }
+
+        @inline(__always)
+        mutating func append(_ data: UnsafePointer<UInt8>, caplen: Int, wireLength: Int, timestampNs: Int64) {
             let header = FrameHeader(timestampNs: timestampNs, caplen: UInt32(caplen), wireLength: UInt32(clamping: wireLength))
             (buffer + used).storeBytes(of: header, as: FrameHeader.self)
             (buffer + used + FrameHeader.size).copyMemory(from: data, byteCount: caplen)
@@ -49,17 +77,11 @@ final class FramePrefetcher {
             frames += 1
         }
 
-        /// Calls `body` with each frame in order.
-        @inline(__always)
-        func forEachFrame(_ body: (UnsafeRawBufferPointer, Int64, Int) -> Void) {
-            var offset = 0
-            for _ in 0..<frames {
-                let header = (buffer + offset).load(as: FrameHeader.self)
-                let caplen = Int(header.caplen)
-                body(UnsafeRawBufferPointer(start: buffer + offset + FrameHeader.size, count: caplen),
-                     header.timestampNs, Int(header.wireLength))
-                offset += FrameHeader.recordSize(caplen)
-            }
+        /// Writes the counts back to the chunk, to hand it over.
+        func close() -> Chunk {
+            chunk.used = used
+            chunk.frames = frames
+            return chunk
         }
     }
 
@@ -100,35 +122,34 @@ final class FramePrefetcher {
         let handle = source.handle
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
-        var chunk = takeFree()
         var end: SourceEnd = .endOfFile
-        while let current = chunk {
-            let rc = pcap_next_ex(handle, &header, &data)
-            if rc == 1, let h = header, let d = data {
+        if let first = takeFree(minimumCapacity: 0) {
+            var filling = Filling(first)
+            var holding = true
+            while true {
+                let rc = pcap_next_ex(handle, &header, &data)
+                guard rc == 1, let h = header, let d = data else {
+                    // Offline handles return PCAP_ERROR_BREAK at the end of the file; anything
+                    // else is a read error, reported after the frames that came before it.
+                    if rc != PCAP_ERROR_BREAK { end = .failed(source.lastError) }
+                    break
+                }
                 let caplen = Int(h.pointee.caplen)
                 // With nanosecond precision, tv_usec carries nanoseconds.
                 let ts = Int64(h.pointee.ts.tv_sec) &* 1_000_000_000 &+ Int64(h.pointee.ts.tv_usec)
                 let need = FrameHeader.recordSize(caplen)
-                var target = current
-                if !current.fits(need) {
-                    if current.frames > 0 {
-                        handOver(current)
-                        guard let next = takeFree() else { chunk = nil; break }
-                        target = next
-                        chunk = next
+                if !filling.fits(need) {
+                    handOver(filling.close())
+                    guard let next = takeFree(minimumCapacity: need) else {
+                        holding = false  // cancelled: the consumer wants no more
+                        break
                     }
-                    target.ensureCapacity(need)
+                    filling = Filling(next)
                 }
-                target.append(d, caplen: caplen, wireLength: Int(h.pointee.len), timestampNs: ts)
-            } else {
-                // Offline handles return PCAP_ERROR_BREAK at the end of the file (and after
-                // pcap_breakloop); anything else is a read error, reported after the frames
-                // that came before it.
-                if rc != PCAP_ERROR_BREAK { end = .failed(source.lastError) }
-                break
+                filling.append(d, caplen: caplen, wireLength: Int(h.pointee.len), timestampNs: ts)
             }
+            if holding && filling.frames > 0 { handOver(filling.close()) }
         }
-        if let last = chunk, last.frames > 0 { handOver(last) }
         condition.lock()
         readerDone = true
         outcome = end
@@ -137,19 +158,13 @@ final class FramePrefetcher {
         exited.signal()
     }
 
-    /// Waits for the reader thread to exit (it has, once `next()` returned nil).
-    func join() {
-        exited.wait()
-    }
-
-    /// A chunk to fill, or nil when the consumer cancelled.
-    private func takeFree() -> Chunk? {
+    /// An empty chunk of at least `minimumCapacity` bytes, or nil when the consumer cancelled.
+    private func takeFree(minimumCapacity: Int) -> Chunk? {
         condition.lock()
-        defer { condition.unlock() }
         while free.isEmpty && !cancelled { condition.wait() }
-        if cancelled { return nil }
-        let c = free.removeLast()
-        c.reset()
+        let c = cancelled ? nil : free.removeLast()
+        condition.unlock()
+        c?.ensureCapacity(minimumCapacity)
         return c
     }
 
@@ -185,6 +200,11 @@ final class FramePrefetcher {
         condition.lock()
         defer { condition.unlock() }
         return outcome
+    }
+
+    /// Waits for the reader thread to exit (it has, or is about to, once `next()` returned nil).
+    func join() {
+        exited.wait()
     }
 
     /// Stops the reader early (a packet limit or a signal) and waits for it to exit.
