@@ -23,7 +23,8 @@ public enum RDGatewayDissector: Dissector {
             guard chunk.direction == .originator else { return .wantMore }
             return readClientPackets(chunk, facts, flow.metadata)
         }
-        // The client speaks first: its opening bytes decide.
+        // The client speaks first: its opening bytes decide (a 14-byte handshake is one write,
+        // never split by TCP in practice; a WebSocket hands it on as one frame).
         guard chunk.direction == .originator, chunk.streamOffset == 0 else { return .notMine }
         if let channel = legacyChannel(chunk.bytes) {
             _ = flow.facts(StandardDissectors.rdGatewaySlot) { RDGatewayFacts(transport: .http(channel)) }
