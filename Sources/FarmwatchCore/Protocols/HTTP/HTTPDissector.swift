@@ -167,7 +167,9 @@ public enum HTTPDissector: Dissector {
                 f.transactions[i].record(response: h)
                 f.responses += 1
                 let request = f.transactions[i]
-                if request.isConnect && h.statusCode < 300 || h.statusCode == 101, let clientStart = f.tunnelRequestEnd {
+                // The request that asked is the last one read: the client's later bytes were held.
+                let switched = request.isConnect && h.statusCode < 300 || h.statusCode == 101 && request.upgrade != nil
+                if switched && i == f.transactions.count - 1, let clientStart = f.tunnelRequestEnd {
                     // A tunnel: what follows is another protocol's, from the end of the
                     // CONNECT or Upgrade request on the client's side and of this answer on
                     // the server's.
