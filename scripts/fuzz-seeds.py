@@ -43,6 +43,9 @@ TARGETS = {
     "stun": ("udp", lambda first: len(first) >= 20 and (first[4:8] == b"\x21\x12\xa4\x42" or first[:2] == b"\x00\x01")),
     # ZeroTier HELLO (cipher suite 0, verb 1); no corpus capture, so the fixture supplies it.
     "zerotier": ("udp", lambda first: len(first) >= 112 and (first[18] >> 3) & 7 == 0 and first[27] & 0x1F == 1),
+    "websocket": ("tcp", lambda first: first.startswith(b"GET ") and b"upgrade:" in first.lower()),
+    "rdgateway": ("tcp", lambda first: first.startswith((b"RDG_OUT_DATA ", b"RDG_IN_DATA ", b"\x01\x00\x00\x00\x0e\x00"))),
+    "derp": ("tcp", lambda first: first.startswith(b"GET ") and b"upgrade: derp" in first.lower()),
 }
 LINK_SELECTOR = {1: 0, 101: 1, 113: 2, 276: 3, 0: 4, 108: 5, 9: 6, 228: 7, 229: 8}
 

@@ -71,9 +71,8 @@ final class CorpusRecognitionTests: XCTestCase {
     /// where farmwatch does not look (yet), listed by the test's output:
     /// - dhcp: DHCP inside a CAPWAP tunnel (ndpi__capwap), which the decoder does not open;
     /// - openvpn: OpenVPN behind an obfuscation layer that removes its cleartext opcodes
-    ///   (ndpi__openvpn_obfuscated; nDPI finds it with a statistical heuristic);
-    /// - ssh: SSH carried in WebSocket frames (zeek__websocket__wstunnel-ssh), not unwrapped.
-    static let knownShortfalls: [String] = ["dhcp", "openvpn", "ssh"]
+    ///   (ndpi__openvpn_obfuscated; nDPI finds it with a statistical heuristic).
+    static let knownShortfalls: [String] = ["dhcp", "openvpn"]
 
     func testFlowLevelAgreementWithNDPI() throws {
         let corpus = try TestEnvironment.requireCorpus()

@@ -198,11 +198,15 @@ final class HTTPDissectorTests: XCTestCase {
 
     func testWebSocketUpgrade() {
         var c = HTTPConversation()
-        c.send(.originator, "GET /ws HTTP/1.1\r\nHost: ws.example.test:8088\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-        let verdict = c.send(.responder, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                             + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\u{81}\u{05}HTTP/")
-        XCTAssertEqual(verdict, .done)
+        let request = "GET /ws HTTP/1.1\r\nHost: ws.example.test:8088\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        let answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+        c.send(.originator, request)
+        let verdict = c.send(.responder, answer + "\u{81}\u{05}HTTP/")
+        // The WebSocket's frames are an inner stream from the end of each side's head.
+        XCTAssertEqual(verdict, .innerStream(InnerStreamStart(originatorOffset: request.utf8.count,
+                                                              responderOffset: answer.utf8.count)))
         XCTAssertEqual(c.transactions.count, 1)
         XCTAssertTrue(c.transactions[0].websocket)
         XCTAssertEqual(c.transactions[0].text(\.upgrade), "websocket")

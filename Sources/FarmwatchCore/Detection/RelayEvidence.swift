@@ -9,6 +9,8 @@ public enum RelayKind: String, Sendable {
     case sshJump = "ssh-jump"
     case vpn
     case tor
+    /// A Microsoft RD Gateway: RDP reaches the driven host through it (MS-TSGU).
+    case rdGateway = "rd-gateway"
     /// An address on a user's list of VPN exits, proxies or Tor exits.
     case listedExit = "listed-exit"
     /// A hop shown only by latency: the session's peer answers the TCP handshake far sooner
@@ -33,7 +35,7 @@ public enum RelayKind: String, Sendable {
     var terminatesApplication: Bool {
         switch self {
         case .vpn, .tor, .turn, .sshReverse, .listedExit: return true
-        case .socks, .httpConnect, .sshJump, .unidentified: return false
+        case .socks, .httpConnect, .sshJump, .unidentified, .rdGateway: return false
         }
     }
 }
@@ -72,6 +74,12 @@ extension STUNFacts: RelayTargetFacts {
     public var relayFarSide: String? { peerAddresses.first?.description }
 }
 
+/// Facts that make a flow's responder a relay although the flow's family is not a relay's (an
+/// RD Gateway's flow is RDP, carried for a host behind it).
+public protocol RelayHopFacts: FlowFacts {
+    var relayKind: RelayKind? { get }
+}
+
 /// One relay a flow runs through.
 public struct RelayHop: Equatable {
     public var address: IPAddress
@@ -85,7 +93,8 @@ enum RelayEvidence {
     /// The relay the flow's responder is, from the flow's recognised families (outermost first).
     static func hop(in f: FlowState, uid: String) -> RelayHop? {
         guard let m = f.metadata else { return nil }
-        guard let kind = m.protocols.lazy.compactMap({ RelayKind(family: $0.family) }).first else { return nil }
+        guard let kind = m.protocols.lazy.compactMap({ RelayKind(family: $0.family) }).first
+            ?? m.allFacts.lazy.compactMap({ ($0 as? RelayHopFacts)?.relayKind }).first else { return nil }
         let farSide = m.allFacts.lazy.compactMap { ($0 as? RelayTargetFacts)?.relayFarSide }.first
         return RelayHop(address: f.responderAddress, kind: kind, farSide: farSide, uid: uid)
     }

@@ -35,6 +35,7 @@ public final class FlowMetadata {
     public internal(set) var innerStream: InnerStreamState?
     var pendingInnerPrelude: [UInt8] = []
     var pendingInnerPreludeDirection: Direction = .originator
+    var pendingInnerWebSocket = false
 
     public init() {}
 

@@ -5,6 +5,10 @@
 /// where the tunnel begins. No dissector needs to know what carries it; the proxy's family
 /// comes first in `protocols` because relays sit on the outer layer.
 ///
+/// A WebSocket is a tunnel whose inner stream is framed: the opener (HTTP, after 101) asks for
+/// the framing to be taken off (`frameInnerStreamAsWebSocket`), and the inner stream is the
+/// binary messages' payload (WebSocketUnwrapper), counted in its own offsets.
+///
 /// Flows without a tunnel pay one nil check per chunk (`metadata?.innerStream`).
 
 /// Where the inner stream starts in each direction of the stream the reporting dissector read.
@@ -61,6 +65,15 @@ public struct InnerStreamState {
     /// granted, held by the opener and replayed as the inner stream's first bytes.
     var prelude: [UInt8] = []
     var preludeDirection: Direction = .originator
+    /// Takes WebSocket framing off the stream from `start` on (nil: no framing).
+    var webSocket: WebSocketUnwrapper?
+    /// A tunnel opened inside the WebSocket's payload: where it starts, in the payload's own
+    /// offsets (a WebSocket's offsets are not the flow's, so they cannot be nested into `start`).
+    var insideWebSocket: InnerStreamStart = .zero
+    /// The tunnel opened inside a WebSocket's payload: the chunk that opened it has been
+    /// unframed already, so its rest cannot be handed over again (the unwrapper keeps no
+    /// payload); the inner dissectors start with the next chunk.
+    var openedInsideWebSocket = false
 }
 
 extension FlowMetadata {
@@ -68,6 +81,16 @@ extension FlowMetadata {
     func noteInnerStream(_ start: InnerStreamStart, openedBy bit: UInt64) {
         let outer = innerStream?.start ?? .zero
         var state = InnerStreamState(start: outer.nested(start), openers: (innerStream?.openers ?? 0) | bit)
+        if let framed = innerStream, let ws = framed.webSocket {
+            // Offsets reported from inside a WebSocket count its payload.
+            state.start = framed.start
+            state.webSocket = ws
+            state.insideWebSocket = framed.insideWebSocket.nested(start)
+            state.openedInsideWebSocket = true
+        } else if pendingInnerWebSocket {
+            state.webSocket = WebSocketUnwrapper()
+        }
+        pendingInnerWebSocket = false
         state.prelude = pendingInnerPrelude
         state.preludeDirection = pendingInnerPreludeDirection
         pendingInnerPrelude = []
@@ -80,6 +103,12 @@ extension FlowMetadata {
     public func holdForInnerStream(_ bytes: [UInt8], from direction: Direction) {
         pendingInnerPrelude = bytes
         pendingInnerPreludeDirection = direction
+    }
+
+    /// An opener says the tunnel it is about to report carries WebSocket frames (RFC 6455),
+    /// just before answering `.innerStream`.
+    public func frameInnerStreamAsWebSocket() {
+        pendingInnerWebSocket = true
     }
 }
 
@@ -96,7 +125,7 @@ extension DissectorSet {
     public func feedLayered(_ chunk: StreamChunk, _ flow: inout FlowState,
                             _ dissect: (StreamChunk, inout FlowState) -> Void) {
         if let inner = flow.metadata?.innerStream {
-            if let c = inner.start.rebased(chunk) { dissect(c, &flow) }
+            if let c = inner.start.rebased(chunk) { deliverInner(c, inner, &flow, dissect) }
         } else {
             dissect(chunk, &flow)
         }
@@ -113,11 +142,27 @@ extension DissectorSet {
         if !inner.prelude.isEmpty {
             m.innerStream?.prelude = []
             inner.prelude.withUnsafeBytes { bytes in
-                dissect(StreamChunk(bytes: bytes, direction: inner.preludeDirection, timestampNs: chunk.timestampNs,
-                                    streamOffset: 0, afterGap: false, isDatagram: chunk.isDatagram), &flow)
+                let held = StreamChunk(bytes: bytes, direction: inner.preludeDirection, timestampNs: chunk.timestampNs,
+                                       streamOffset: 0, afterGap: false, isDatagram: chunk.isDatagram)
+                // Held inside a WebSocket, the bytes are unframed payload already.
+                if inner.openedInsideWebSocket { dissect(held, &flow) } else { deliverInner(held, inner, &flow, dissect) }
             }
         }
-        if let rest = inner.start.rebased(chunk) { dissect(rest, &flow) }
+        if !inner.openedInsideWebSocket, let rest = inner.start.rebased(chunk) { deliverInner(rest, inner, &flow, dissect) }
         if flow.dissectorMask & innerStreamOpeningBit != 0 { openInnerStream(chunk, &flow, dissect) }
+    }
+
+    /// One chunk of the tunnel's stream (already rebased to it) to the dissectors: as it is, or
+    /// with WebSocket framing taken off and rebased again to a tunnel inside the WebSocket.
+    @inline(__always)
+    private func deliverInner(_ chunk: StreamChunk, _ inner: InnerStreamState, _ flow: inout FlowState,
+                              _ dissect: (StreamChunk, inout FlowState) -> Void) {
+        guard let ws = inner.webSocket, let m = flow.metadata else {
+            dissect(chunk, &flow)
+            return
+        }
+        ws.unwrap(chunk, m) { piece in
+            if let c = inner.insideWebSocket.rebased(piece) { dissect(c, &flow) }
+        }
     }
 }

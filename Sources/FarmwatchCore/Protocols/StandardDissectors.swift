@@ -19,6 +19,7 @@ public struct StandardDissectors: DissectorSet {
     public static let noMachineSlot = 12
     public static let rustDeskSlot = 13
     public static let radminSlot = 14
+    public static let rdGatewaySlot = 15
     // Proxies (Protocols/Proxies/).
     public static let socksSlot = 32
     // Relays and tunnels (slots and bits 20-31).
@@ -27,6 +28,7 @@ public struct StandardDissectors: DissectorSet {
     public static let ipsecSlot = 22
     public static let stunSlot = 23
     public static let zeroTierSlot = 24
+    public static let derpSlot = 25
 
     // Mask bits.
     static let sshBit: UInt64 = 1 << 0
@@ -44,6 +46,7 @@ public struct StandardDissectors: DissectorSet {
     static let noMachineBit: UInt64 = 1 << 12
     static let rustDeskBit: UInt64 = 1 << 13
     static let radminBit: UInt64 = 1 << 14
+    static let rdGatewayBit: UInt64 = 1 << 15
     static let socksBit: UInt64 = 1 << 32
     // Bit 39 is the set's own (innerStreamOpeningBit, InnerStream.swift).
     static let wireGuardBit: UInt64 = 1 << 20
@@ -51,6 +54,7 @@ public struct StandardDissectors: DissectorSet {
     static let ipsecBit: UInt64 = 1 << 22
     static let stunBit: UInt64 = 1 << 23
     static let zeroTierBit: UInt64 = 1 << 24
+    static let derpBit: UInt64 = 1 << 25
 
     public let context: DissectorContext
 
@@ -86,12 +90,14 @@ public struct StandardDissectors: DissectorSet {
             | wantsBit(NoMachineDissector.self, bit: Self.noMachineBit, flow, p)
             | wantsBit(RustDeskDissector.self, bit: Self.rustDeskBit, flow, p)
             | wantsBit(RadminDissector.self, bit: Self.radminBit, flow, p)
+            | wantsBit(RDGatewayDissector.self, bit: Self.rdGatewayBit, flow, p)
             | wantsBit(SOCKSDissector.self, bit: Self.socksBit, flow, p)
             | wantsBit(WireGuardDissector.self, bit: Self.wireGuardBit, flow, p)
             | wantsBit(OpenVPNDissector.self, bit: Self.openVPNBit, flow, p)
             | wantsBit(IPsecDissector.self, bit: Self.ipsecBit, flow, p)
             | wantsBit(STUNDissector.self, bit: Self.stunBit, flow, p)
             | wantsBit(ZeroTierDissector.self, bit: Self.zeroTierBit, flow, p)
+            | wantsBit(DERPDissector.self, bit: Self.derpBit, flow, p)
     }
 
     /// A tunnel's inner stream: the flow's protocol and endpoints, as its first packet.
@@ -128,12 +134,14 @@ public struct StandardDissectors: DissectorSet {
         run(NoMachineDissector.self, bit: Self.noMachineBit, chunk, &flow, context)
         run(RustDeskDissector.self, bit: Self.rustDeskBit, chunk, &flow, context)
         run(RadminDissector.self, bit: Self.radminBit, chunk, &flow, context)
+        run(RDGatewayDissector.self, bit: Self.rdGatewayBit, chunk, &flow, context)
         run(SOCKSDissector.self, bit: Self.socksBit, chunk, &flow, context)
         run(WireGuardDissector.self, bit: Self.wireGuardBit, chunk, &flow, context)
         run(OpenVPNDissector.self, bit: Self.openVPNBit, chunk, &flow, context)
         run(IPsecDissector.self, bit: Self.ipsecBit, chunk, &flow, context)
         run(STUNDissector.self, bit: Self.stunBit, chunk, &flow, context)
         run(ZeroTierDissector.self, bit: Self.zeroTierBit, chunk, &flow, context)
+        run(DERPDissector.self, bit: Self.derpBit, chunk, &flow, context)
     }
 
     /// Whole-flow conclusions: SSH's use from its shape, Tor from its link certificates, then

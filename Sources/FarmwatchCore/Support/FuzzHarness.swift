@@ -6,6 +6,7 @@ public enum FuzzHarness {
         case packets, ssh, tls, quic, dns, dhcp, http, socks
         case rdp, rdpeudp, rfb, teamviewer, nomachine, rustdesk, radmin
         case wireguard, openvpn, ipsec, stun, zerotier
+        case websocket, rdgateway, derp
 
         public func run(_ data: UnsafeRawBufferPointer) {
             switch self {
@@ -49,6 +50,11 @@ public enum FuzzHarness {
                 FuzzHarness.dissector(STUNDissector.self, data, over: .udp(3478))
                 FuzzHarness.dissector(STUNDissector.self, data, over: .tcp(3478))
             case .zerotier: FuzzHarness.dissector(ZeroTierDissector.self, data, over: .udp(9993))
+            case .websocket:
+                // An HTTP upgrade through the whole set: the WebSocket unwrapper and what runs inside.
+                FuzzHarness.standardSet(data)
+            case .rdgateway: FuzzHarness.dissector(RDGatewayDissector.self, data, over: .tcp(443))
+            case .derp: FuzzHarness.dissector(DERPDissector.self, data, over: .tcp(443))
             }
         }
     }

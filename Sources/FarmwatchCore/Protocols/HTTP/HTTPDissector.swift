@@ -6,8 +6,9 @@
 /// Costs are bounded per flow: the first `maxTransactions` transactions, the first
 /// `budgetPerDirection` bytes of each direction, heads of at most 16 KiB, a KiB of one body
 /// at a time for the title. Bodies are walked, never copied. A flow that becomes a tunnel
-/// (CONNECT answered 2xx) is handed on as an inner stream, so whatever runs inside it is
-/// dissected in its own right; after 101 Switching Protocols the connection is left alone.
+/// (CONNECT answered 2xx, or 101 Switching Protocols) is handed on as an inner stream, so
+/// whatever runs inside it is dissected in its own right; a WebSocket's frames are taken off
+/// first (WebSocketUnwrapper), so that RFB from noVNC or SSH through wstunnel is named too.
 public enum HTTPDissector: Dissector {
     /// Transactions kept per flow (pipelined or keep-alive): enough to see what a client does
     /// on a connection, few enough that a long keep-alive session costs no more than this.
@@ -103,7 +104,8 @@ public enum HTTPDissector: Dissector {
                 if h.badLines > 0 { m.parseErrors += 1 }
                 let t = HTTPTransaction(request: h)
                 f.transactions.append(t)
-                if t.isConnect { f.connectRequestEnd = offset + pos }
+                if t.isConnect || h.upgrade != nil { f.tunnelRequestEnd = offset + pos }
+                if let u = h.upgrade, DERPDissector.namesDERP(u) { m.addRecognition(DERPDissector.upgradeRecognition) }
                 if let host = h.host, let name = serverName(host: host) { m.setServerName(name, source: .http) }
                 if f.transactions.count >= maxTransactions {
                     f.client.finish()
@@ -165,9 +167,13 @@ public enum HTTPDissector: Dissector {
                 f.transactions[i].record(response: h)
                 f.responses += 1
                 let request = f.transactions[i]
-                if request.isConnect && h.statusCode < 300, let clientStart = f.connectRequestEnd {
+                // The request that asked is the last one read: the client's later bytes were held.
+                let switched = request.isConnect && h.statusCode < 300 || h.statusCode == 101 && request.upgrade != nil
+                if switched && i == f.transactions.count - 1, let clientStart = f.tunnelRequestEnd {
                     // A tunnel: what follows is another protocol's, from the end of the
-                    // CONNECT on the client's side and of this answer on the server's.
+                    // CONNECT or Upgrade request on the client's side and of this answer on
+                    // the server's.
+                    if f.transactions[i].websocket { m.frameInnerStreamAsWebSocket() }
                     let held = f.client.release()
                     f.server.finish()
                     f.client.finish()
@@ -177,7 +183,8 @@ public enum HTTPDissector: Dissector {
                             held)
                 }
                 if h.statusCode == 101 || request.isConnect && h.statusCode < 300 {
-                    // Another protocol follows (WebSocket frames, h2c): nothing more to read as HTTP.
+                    // Another protocol follows, but where it starts on the client's side is unknown
+                    // (the request was not seen): nothing more to read as HTTP.
                     f.server.finish()
                     f.client.finish()
                     return nil
@@ -189,7 +196,7 @@ public enum HTTPDissector: Dissector {
                 if f.client.isHeld && i == f.transactions.count - 1 {
                     // The CONNECT or Upgrade was refused: the client's held bytes are HTTP again.
                     let held = f.client.release()
-                    held.withUnsafeBytes { readRequests($0, at: f.connectRequestEnd ?? 0, f, m) }
+                    held.withUnsafeBytes { readRequests($0, at: f.tunnelRequestEnd ?? 0, f, m) }
                 }
             case .body(let b):
                 switch f.titleCapture?.add(b) {

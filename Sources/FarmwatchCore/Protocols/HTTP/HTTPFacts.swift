@@ -63,8 +63,9 @@ public final class HTTPFacts: FlowFacts {
     var responses = 0
     var client = HTTPStreamReader()
     var server = HTTPStreamReader()
-    /// Where the last CONNECT request ended in the client's stream: a granted tunnel starts there.
-    var connectRequestEnd: Int?
+    /// Where the last CONNECT or Upgrade request ended in the client's stream: a granted tunnel
+    /// (or switched protocol) starts there.
+    var tunnelRequestEnd: Int?
     /// The title being looked for in the current response's body, if any.
     var titleCapture: HTTPTitleCapture?
 

@@ -36,13 +36,14 @@ public enum HTTPMessageParser {
     static let maxValueBytes = 512
 
     /// Methods that open a client stream: RFC 9110, WebDAV (RFC 4918, 3253, 5323, 4791), UPnP
-    /// eventing and discovery, and Outlook's RPC over HTTP. Detection accepts only these, so
+    /// eventing and discovery, Outlook's RPC over HTTP and RD Gateway's channels ([MS-TSGU]). Detection accepts only these, so
     /// that a text protocol with a first word and a space is not mistaken for HTTP; later
     /// requests on a claimed stream may use any token.
     static let knownMethods: [StaticString] = [
         "GET", "POST", "HEAD", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
         "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH", "REPORT",
         "MKCALENDAR", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "M-SEARCH", "RPC_IN_DATA", "RPC_OUT_DATA",
+        "RDG_IN_DATA", "RDG_OUT_DATA",
     ]
 
     /// Longest request-target the first-chunk check waits through before calling a stream
