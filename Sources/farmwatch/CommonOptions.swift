@@ -11,6 +11,9 @@ struct AnalysisOptions: ParsableArguments {
     @Flag(name: .long, help: "Flow records only: no payload dissection (fastest).")
     var flowsOnly = false
 
+    @Flag(name: .customLong("ja4-raw"), help: "Also write JA4's ja4_r, ja4_o and ja4_ro forms (FoxIO's raw and original forms).")
+    var ja4Raw = false
+
     @Option(name: .long, help: ArgumentHelp("A signature file to load after the built-in catalogue (repeatable).",
                                             valueName: "file"))
     var signatures: [String] = []
@@ -61,6 +64,7 @@ struct AnalysisOptions: ParsableArguments {
         s.failOn = detection.failOn
         s.flows = flowConfiguration
         s.flowsOnly = flowsOnly
+        s.ja4AllForms = ja4Raw
         s.format = format
         s.limits = limits
         s.progressBytes = progressBytes

@@ -23,7 +23,9 @@ final class TLSCorpusTests: XCTestCase {
     /// Our TLS facts keyed by client → server (the side that sent the ClientHello is the client).
     static func ours(_ path: String) throws -> Ours {
         var out = Ours()
-        for f in try analyzeCapture(path, dissectors: StandardDissectors()).flows where f.key.proto == IPProto.tcp {
+        // All four JA4 forms, as `--ja4-raw` writes them.
+        let dissectors = StandardDissectors(context: DissectorContext(ja4AllForms: true))
+        for f in try analyzeCapture(path, dissectors: dissectors).flows where f.key.proto == IPProto.tcp {
             let o = (f.originatorAddress.description, Int(f.originatorPort))
             let r = (f.responderAddress.description, Int(f.responderPort))
             let facts = f.metadata?.facts(StandardDissectors.tlsSlot, as: TLSFacts.self)
@@ -80,7 +82,10 @@ final class TLSCorpusTests: XCTestCase {
 
     static func forms(_ f: TLSFacts) -> [String: String] {
         guard let j = f.ja4 else { return [:] }
-        return ["ja4": j.ja4, "ja4_r": j.raw, "ja4_o": j.original, "ja4_ro": j.originalRaw]
+        var out = ["ja4": j.ja4, "ja4_r": j.raw]
+        out["ja4_o"] = j.original
+        out["ja4_ro"] = j.originalRaw
+        return out
     }
 
     /// The one deliberate difference. JA4.md now says: when the first ALPN value starts or

@@ -45,7 +45,8 @@ final class TLSFixtureTests: XCTestCase {
 
     func check(_ name: String) throws {
         let expected = try Self.sidecar(name)
-        let flows = try analyzeCapture(TestEnvironment.capture("fixtures/tls/\(name).pcap"), dissectors: StandardDissectors()).flows
+        let flows = try analyzeCapture(TestEnvironment.capture("fixtures/tls/\(name).pcap"),
+                                       dissectors: StandardDissectors(context: DissectorContext(ja4AllForms: true))).flows
         let tls = flows.filter { $0.metadata?.facts(StandardDissectors.tlsSlot, as: TLSFacts.self) != nil }
         XCTAssertEqual(tls.count, expected.count, "\(name): one TLS flow per handshake tshark sees")
         for e in expected {
@@ -104,14 +105,23 @@ final class TLSFixtureTests: XCTestCase {
         XCTAssertTrue(certs.contains { ($0["san_ip"] as? [String])?.isEmpty == false })
     }
 
-    /// The JSON record: the nested object with Zeek's names, bytes from the wire escaped.
+    /// The JSON record: the nested object with Zeek's names, bytes from the wire escaped; JA4's
+    /// raw and original forms only when asked for (`--ja4-raw`).
     func testJSONRecord() throws {
-        let flows = try analyzeCapture(TestEnvironment.capture("fixtures/tls/tls12-mutual.pcap"), dissectors: StandardDissectors()).flows
-        let facts = try XCTUnwrap(flows.compactMap { $0.metadata?.facts(StandardDissectors.tlsSlot, as: TLSFacts.self) }.first)
-        let w = JSONWriter(stream: nil)
-        w.beginObject(); facts.writeJSON(to: w); w.endObject()
-        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(w.buffer)) as? [String: Any])
-        let tls = try XCTUnwrap(json["tls"] as? [String: Any])
+        func record(allForms: Bool) throws -> [String: Any] {
+            let dissectors = StandardDissectors(context: DissectorContext(ja4AllForms: allForms))
+            let flows = try analyzeCapture(TestEnvironment.capture("fixtures/tls/tls12-mutual.pcap"), dissectors: dissectors).flows
+            let facts = try XCTUnwrap(flows.compactMap { $0.metadata?.facts(StandardDissectors.tlsSlot, as: TLSFacts.self) }.first)
+            let w = JSONWriter(stream: nil)
+            w.beginObject(); facts.writeJSON(to: w); w.endObject()
+            let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(w.buffer)) as? [String: Any])
+            return try XCTUnwrap(json["tls"] as? [String: Any])
+        }
+        let plain = try record(allForms: false)
+        XCTAssertNotNil(plain["ja4"] as? String)
+        for key in ["ja4_r", "ja4_o", "ja4_ro"] { XCTAssertNil(plain[key], "\(key) without --ja4-raw") }
+        let tls = try record(allForms: true)
+        XCTAssertEqual(tls["ja4"] as? String, plain["ja4"] as? String)
         XCTAssertEqual(tls["version"] as? String, "TLSv12")
         XCTAssertEqual(tls["cipher"] as? String, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")
         XCTAssertEqual(tls["server_name"] as? String, "tls.lab.example")

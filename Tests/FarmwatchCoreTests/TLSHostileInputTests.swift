@@ -104,6 +104,7 @@ final class TLSHostileInputTests: XCTestCase {
         var c = TLSConversation()
         c.send(.originator, Self.record(1, try Self.message(1, in: Self.mutual.client)))
         c.send(.responder, Self.record(2, try Self.message(2, in: Self.mutual.server)) + Self.record(11, hostile))
+        c.conclude()
         XCTAssertEqual(c.parseErrors, UInt32(1 + TLSCertificateMessage.maxChain))
         XCTAssertEqual(c.facts?.serverCertificates.count, 0)
     }
@@ -123,6 +124,7 @@ final class TLSHostileInputTests: XCTestCase {
                     start = end
                 }
             }
+            c.conclude()
             return c
         }
         let reference = run([], [])

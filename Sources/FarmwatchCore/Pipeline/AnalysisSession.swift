@@ -26,6 +26,8 @@ public struct AnalysisSettings {
     /// The signature catalogue (built-in plus the user's files), loaded by the caller so that a
     /// bad file stops the run before it starts.
     public var signatures = SignatureMatcher(SignatureCatalogue())
+    /// JA4's raw and original forms on the flow records too (`--ja4-raw`).
+    public var ja4AllForms = false
     /// The detection engine's model (weights, thresholds, allow-lists, the site).
     public var detection = DetectionConfiguration()
     /// GeoIP, ASN and address lists, when the user gave any.
@@ -47,7 +49,8 @@ public enum AnalysisSession {
     public static func run(_ sources: PacketSources, settings: AnalysisSettings, problems: [String]) -> Int32 {
         StopSignals.install()
         return settings.flowsOnly ? run(NoDissectors(), sources, settings, problems)
-                                  : run(StandardDissectors(context: DissectorContext(signatures: settings.signatures)),
+                                  : run(StandardDissectors(context: DissectorContext(signatures: settings.signatures,
+                                                                                       ja4AllForms: settings.ja4AllForms)),
                                         sources, settings, problems)
     }
 

@@ -11,6 +11,9 @@ public final class DissectorContext {
     /// The signature catalogue, matched against each flow's names, certificates and ALPN
     /// when it ends, and against the devices when the run ends.
     public let signatures: SignatureMatcher
+    // The caches below are used only when flows are concluded (`flowEnding`: on the flow-end
+    // thread in a run), never while packets are dissected.
+
     /// Certificates already summarised, by their DER bytes: a server sends the same chain to
     /// every client, and parsing one costs far more than finding it.
     let certificates = BoundedCache<ByteKey, TLSCertificateSummary?>(capacity: 512)
@@ -23,10 +26,16 @@ public final class DissectorContext {
     /// JA3S by ServerHello shape (`JA3.serverShape`): a server answers every client alike.
     let serverFingerprints = BoundedCache<ByteKey, (ja3sString: String, ja3s: String)>(capacity: 1024)
 
+    /// Whether flows carry JA4's `ja4_r`, `ja4_o` and `ja4_ro` besides `ja4` (`--ja4-raw`):
+    /// the wire-order forms change on every connection of a client that shuffles its
+    /// extensions, so they cost two hashes per hello.
+    public let ja4AllForms: Bool
+
     public init(names: DNSNameCache = DNSNameCache(), devices: DeviceTable = DeviceTable(),
-                signatures: SignatureMatcher = SignatureMatcher(SignatureCatalogue())) {
+                signatures: SignatureMatcher = SignatureMatcher(SignatureCatalogue()), ja4AllForms: Bool = false) {
         self.names = names
         self.devices = devices
         self.signatures = signatures
+        self.ja4AllForms = ja4AllForms
     }
 }

@@ -144,9 +144,14 @@ public struct StandardDissectors: DissectorSet {
         run(DERPDissector.self, bit: Self.derpBit, chunk, &flow, context)
     }
 
-    /// Whole-flow conclusions: SSH's use from its shape, Tor from its link certificates, then
-    /// the catalogue's names, certificates, ALPN and port hints.
+    /// Whole-flow conclusions, off the packet thread in a run: TLS certificates and TLS/QUIC
+    /// fingerprints from what the dissectors kept, SSH's use from its shape, Tor from its link
+    /// certificates, then the catalogue's names, certificates, ALPN and port hints.
     public func flowEnding(_ flow: inout FlowState) {
+        if let m = flow.metadata {
+            m.facts(Self.tlsSlot, as: TLSFacts.self)?.conclude(m, context)
+            m.facts(Self.quicSlot, as: QUICFacts.self)?.conclude(context)
+        }
         SSHSessionUse.conclude(&flow)
         TorLinkRecognizer.conclude(&flow)
         FlowSignatureClassifier.classify(&flow, context.signatures, kvm: context.kvmSightings)

@@ -56,6 +56,12 @@ struct DissectorConversation<D: Dissector> {
         }
     }
 
+    /// The flow ends: what the dissectors kept for then (certificates, fingerprints) is read,
+    /// as the flow-end stage does.
+    mutating func conclude() {
+        StandardDissectors(context: context).flowEnding(&flow)
+    }
+
     var parseErrors: UInt32 { flow.metadata?.parseErrors ?? 0 }
     var serverName: String? { flow.metadata?.serverName.map { String(decoding: $0, as: UTF8.self) } }
 }

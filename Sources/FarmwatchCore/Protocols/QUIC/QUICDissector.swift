@@ -117,13 +117,7 @@ public enum QUICDissector: Dissector {
                                _ context: DissectorContext) {
         facts.serverName = hello.serverName
         facts.alpn = hello.alpn
-        let fp = context.clientFingerprints.value(for: ByteKey(TLSClientFingerprints.shape(of: hello, transport: .quic))) {
-            TLSClientFingerprints(hello, transport: .quic, sortedForms: context.ja4SortedForms)
-        }.ja4
-        facts.ja4 = fp.ja4
-        facts.ja4Raw = fp.raw
-        facts.ja4Original = fp.original
-        facts.ja4OriginalRaw = fp.originalRaw
+        facts.clientHello = hello
         if let name = hello.serverName { flow.metadata?.setServerName(name, source: .tls) }
     }
 

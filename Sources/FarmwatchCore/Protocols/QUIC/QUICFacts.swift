@@ -23,10 +23,32 @@ public final class QUICFacts: FlowFacts {
     /// From the ClientHello, once all of it was reassembled.
     public internal(set) var serverName: [UInt8]?
     public internal(set) var alpn: [[UInt8]] = []
-    public internal(set) var ja4: String?
-    public internal(set) var ja4Raw: String?
-    public internal(set) var ja4Original: String?
-    public internal(set) var ja4OriginalRaw: String?
+    /// The ClientHello; its JA4 forms are computed when the flow is concluded (`conclude`),
+    /// off the packet thread, or when first asked.
+    public internal(set) var clientHello: TLSClientHello?
+    private var fingerprints: (ja4: String, raw: String, original: String?, originalRaw: String?)?
+
+    public var ja4: String? { clientFingerprints?.ja4 }
+    public var ja4Raw: String? { clientFingerprints?.raw }
+    public var ja4Original: String? { clientFingerprints?.original }
+    public var ja4OriginalRaw: String? { clientFingerprints?.originalRaw }
+
+    private var clientFingerprints: (ja4: String, raw: String, original: String?, originalRaw: String?)? {
+        if let f = fingerprints { return f }
+        guard let hello = clientHello else { return nil }
+        fingerprints = JA4.fingerprint(hello, transport: .quic, sortedForms: nil, originalForms: true)
+        return fingerprints
+    }
+
+    /// The flow has ended: fingerprints through the context's cache (a client build sends the
+    /// same hello shape every time).
+    func conclude(_ context: DissectorContext) {
+        guard fingerprints == nil, let hello = clientHello else { return }
+        fingerprints = context.clientFingerprints.value(for: ByteKey(TLSClientFingerprints.shape(of: hello, transport: .quic))) {
+            TLSClientFingerprints(hello, transport: .quic, sortedForms: context.ja4SortedForms,
+                                  originalForms: context.ja4AllForms)
+        }.ja4
+    }
 
     /// The side that sent the flow's first QUIC packet (the client, unless the capture began
     /// after it).
@@ -57,9 +79,12 @@ public final class QUICFacts: FlowFacts {
             w.endArray()
         }
         if let j = ja4 { w.field("ja4", j) }
-        if let j = ja4Raw { w.field("ja4_r", j) }
-        if let j = ja4Original { w.field("ja4_o", j) }
-        if let j = ja4OriginalRaw { w.field("ja4_ro", j) }
+        // The other forms when asked for (`--ja4-raw`).
+        if let o = ja4Original, let ro = ja4OriginalRaw, let r = ja4Raw {
+            w.field("ja4_r", r)
+            w.field("ja4_o", o)
+            w.field("ja4_ro", ro)
+        }
         if version.hasIETFLongHeader { w.field("decrypted", decrypted) }
         w.field("server_answered", serverAnswered)
         w.endObject()

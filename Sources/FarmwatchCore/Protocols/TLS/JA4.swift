@@ -22,17 +22,21 @@ public enum JA4Transport: Sendable {
 /// GREASE is left out everywhere. The sorted forms also leave SNI and ALPN out of the
 /// extension list (part a already says whether they are there); the original forms keep them.
 public enum JA4 {
+    /// All four forms.
     public static func fingerprint(_ hello: TLSClientHello, transport: JA4Transport)
         -> (ja4: String, raw: String, original: String, originalRaw: String) {
-        fingerprint(hello, transport: transport, sortedForms: nil)
+        let f = fingerprint(hello, transport: transport, sortedForms: nil, originalForms: true)
+        return (f.ja4, f.raw, f.original ?? "", f.originalRaw ?? "")
     }
 
     /// `sortedForms`, when given, keeps the sorted forms by their raw text: clients that
     /// shuffle their extension order (Chrome, Firefox) change the original forms on every
-    /// connection but keep the sorted ones, whose two hashes are then computed once.
+    /// connection but keep the sorted ones, whose two hashes are then computed once. The
+    /// original forms (wire order) are computed only when asked for (`--ja4-raw`).
     static func fingerprint(_ hello: TLSClientHello, transport: JA4Transport,
-                            sortedForms: BoundedCache<ByteKey, (ja4: String, raw: String)>?)
-        -> (ja4: String, raw: String, original: String, originalRaw: String) {
+                            sortedForms: BoundedCache<ByteKey, (ja4: String, raw: String)>?,
+                            originalForms: Bool)
+        -> (ja4: String, raw: String, original: String?, originalRaw: String?) {
         // Built on byte buffers, each list written once per form: this runs for every
         // ClientHello, so no String per value and no array per digit.
         var ciphers = hello.ciphers
@@ -51,8 +55,8 @@ public enum JA4 {
         appendCount(extensions.count, to: &a)
         a += alpnCode(hello.alpn.first)
 
-        let originalCiphers = hexList(ciphers)
-        let originalExtensions = hexList(extensions, then: signatures)
+        let originalCiphers = originalForms ? hexList(ciphers) : []
+        let originalExtensions = originalForms ? hexList(extensions, then: signatures) : []
         ciphers.sort()
         extensions.removeAll { $0 == TLSExtension.serverName || $0 == TLSExtension.alpn }
         extensions.sort()
@@ -77,6 +81,7 @@ public enum JA4 {
         sortedRaw.append(UInt8(ascii: "_"))
         sortedRaw += sortedExtensions
         let s = sortedForms?.value(for: ByteKey(sortedRaw), orMake: sorted) ?? sorted()
+        guard originalForms else { return (s.ja4, s.raw, nil, nil) }
         return (s.ja4, s.raw,
                 form(originalCiphers, originalExtensions, hashed: true),
                 form(originalCiphers, originalExtensions, hashed: false))

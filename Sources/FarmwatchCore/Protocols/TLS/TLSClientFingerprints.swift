@@ -1,17 +1,18 @@
-/// Every fingerprint of one ClientHello: the four JA4 forms and JA3 with its input string.
-/// Computed once per hello (the catalogue and the output both read them).
+/// Every fingerprint of one ClientHello: the JA4 forms (the original, wire-order ones only
+/// when asked for) and JA3 with its input string. Computed once per hello (the catalogue and
+/// the output both read them).
 public struct TLSClientFingerprints: Sendable {
-    public var ja4: (ja4: String, raw: String, original: String, originalRaw: String)
+    public var ja4: (ja4: String, raw: String, original: String?, originalRaw: String?)
     public var ja3String: String
     public var ja3: String
 
     public init(_ hello: TLSClientHello, transport: JA4Transport) {
-        self.init(hello, transport: transport, sortedForms: nil)
+        self.init(hello, transport: transport, sortedForms: nil, originalForms: true)
     }
 
     init(_ hello: TLSClientHello, transport: JA4Transport,
-         sortedForms: BoundedCache<ByteKey, (ja4: String, raw: String)>?) {
-        ja4 = JA4.fingerprint(hello, transport: transport, sortedForms: sortedForms)
+         sortedForms: BoundedCache<ByteKey, (ja4: String, raw: String)>?, originalForms: Bool) {
+        ja4 = JA4.fingerprint(hello, transport: transport, sortedForms: sortedForms, originalForms: originalForms)
         ja3String = JA3.string(hello)
         ja3 = JA3.hash(ja3String)
     }

@@ -97,9 +97,6 @@ extension TLSFacts {
                 }
                 clientHello = hello
                 clientSide = side
-                clientMemo = context.clientFingerprints.value(for: ByteKey(TLSClientFingerprints.shape(of: hello, transport: .tcp))) {
-                    TLSClientFingerprints(hello, transport: .tcp, sortedForms: context.ja4SortedForms)
-                }
                 metadata.parseErrors += UInt32(hello.malformedExtensions)
                 if let name = hello.serverName, !name.isEmpty { metadata.setServerName(name, source: .tls) }
                 return true
@@ -116,13 +113,10 @@ extension TLSFacts {
                     return true
                 }
                 serverHello = hello
-                serverMemo = context.serverFingerprints.value(for: ByteKey(JA3.serverShape(hello))) {
-                    JA3.serverFingerprint(hello)
-                }
                 // From TLS 1.3 on, the rest of the server's handshake is encrypted.
                 return hello.negotiatedVersion <= 0x0303
             case TLSHandshakeType.certificate:
-                readCertificates(body, from: side, metadata, context)
+                keepCertificates(body, from: side, metadata)
                 return true
             case TLSHandshakeType.serverHelloDone, TLSHandshakeType.clientKeyExchange:
                 // The last message of the side's clear-text flight.
@@ -133,25 +127,17 @@ extension TLSFacts {
         }
     }
 
-    private func readCertificates(_ body: UnsafeRawBufferPointer, from side: Direction, _ metadata: FlowMetadata,
-                                  _ context: DissectorContext) {
+    /// Keeps the side's first Certificate message as DER bytes; they are read into summaries
+    /// when the flow is concluded (`TLSFacts.conclude`), off the packet thread.
+    private func keepCertificates(_ body: UnsafeRawBufferPointer, from side: Direction, _ metadata: FlowMetadata) {
         let isServer = side == serverSide
         guard isServer || side == clientSide,
-              (isServer ? serverCertificates : clientCertificates).isEmpty else { return }
+              (isServer ? serverCertificateDERs : clientCertificateDERs) == nil else { return }
         guard let (ders, truncated) = TLSCertificateMessage.entries(body) else {
             metadata.parseErrors += 1
             return
         }
         if truncated { metadata.parseErrors += 1 }
-        var chain: [TLSCertificateSummary] = []
-        for der in ders {
-            guard let summary = context.certificates.value(for: ByteKey(der), orMake: { TLSCertificateSummary.parse(der) }) else {
-                metadata.parseErrors += 1
-                continue
-            }
-            if summary.incomplete { metadata.parseErrors += 1 }
-            chain.append(summary)
-        }
-        if isServer { serverCertificates = chain } else { clientCertificates = chain }
+        if isServer { serverCertificateDERs = ders } else { clientCertificateDERs = ders }
     }
 }

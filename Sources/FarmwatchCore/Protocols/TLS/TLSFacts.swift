@@ -19,9 +19,14 @@ public final class TLSFacts: FlowFacts {
     /// began mid-connection and the roles were guessed).
     public internal(set) var clientSide: Direction?
     public internal(set) var serverSide: Direction?
-    /// Certificate chains as sent, leaf first (visible up to TLS 1.2 only).
+    /// Certificate chains as sent, leaf first (visible up to TLS 1.2 only), read when the
+    /// flow is concluded.
     public internal(set) var serverCertificates: [TLSCertificateSummary] = []
     public internal(set) var clientCertificates: [TLSCertificateSummary] = []
+    /// Each side's first Certificate message as DER certificates, kept on the packet thread
+    /// until the flow is concluded.
+    var serverCertificateDERs: [[UInt8]]?
+    var clientCertificateDERs: [[UInt8]]?
 
     public init() {}
 
@@ -34,7 +39,7 @@ public final class TLSFacts: FlowFacts {
 
     /// Computed once, when first asked (by the signature catalogue or the output) after the
     /// ClientHello is final: the catalogue and the output both read them.
-    public var ja4: (ja4: String, raw: String, original: String, originalRaw: String)? {
+    public var ja4: (ja4: String, raw: String, original: String?, originalRaw: String?)? {
         clientFingerprints?.ja4
     }
     public var ja3String: String? { clientFingerprints?.ja3String }
@@ -42,10 +47,50 @@ public final class TLSFacts: FlowFacts {
     public var ja3sString: String? { serverFingerprints?.ja3sString }
     public var ja3s: String? { serverFingerprints?.ja3s }
 
-    /// Set when the ClientHello is read (from the context's cache), else computed when asked.
-    var clientMemo: TLSClientFingerprints?
-    /// Set when the ServerHello is read (from the context's cache), else computed when asked.
-    var serverMemo: (ja3sString: String, ja3s: String)?
+    /// Set when the flow is concluded (through the context's caches), else computed when asked.
+    private var clientMemo: TLSClientFingerprints?
+    private var serverMemo: (ja3sString: String, ja3s: String)?
+
+    /// The flow has ended: reads what the packet thread only kept, through the context's
+    /// caches (a server sends the same chain to every client; a client build the same hello
+    /// shape): the certificate chains, counting the ones that do not parse, and the
+    /// fingerprints. Runs once, off the packet thread, before the catalogue or the output
+    /// read these facts (StandardDissectors.flowEnding).
+    func conclude(_ metadata: FlowMetadata, _ context: DissectorContext) {
+        if let ders = serverCertificateDERs {
+            serverCertificates = Self.summaries(ders, metadata, context)
+            serverCertificateDERs = nil
+        }
+        if let ders = clientCertificateDERs {
+            clientCertificates = Self.summaries(ders, metadata, context)
+            clientCertificateDERs = nil
+        }
+        if clientMemo == nil, let hello = clientHello {
+            clientMemo = context.clientFingerprints.value(for: ByteKey(TLSClientFingerprints.shape(of: hello, transport: .tcp))) {
+                TLSClientFingerprints(hello, transport: .tcp, sortedForms: context.ja4SortedForms,
+                                      originalForms: context.ja4AllForms)
+            }
+        }
+        if serverMemo == nil, let hello = serverHello {
+            serverMemo = context.serverFingerprints.value(for: ByteKey(JA3.serverShape(hello))) {
+                JA3.serverFingerprint(hello)
+            }
+        }
+    }
+
+    private static func summaries(_ ders: [[UInt8]], _ metadata: FlowMetadata,
+                                  _ context: DissectorContext) -> [TLSCertificateSummary] {
+        var chain: [TLSCertificateSummary] = []
+        for der in ders {
+            guard let summary = context.certificates.value(for: ByteKey(der), orMake: { TLSCertificateSummary.parse(der) }) else {
+                metadata.parseErrors += 1
+                continue
+            }
+            if summary.incomplete { metadata.parseErrors += 1 }
+            chain.append(summary)
+        }
+        return chain
+    }
 
     private var clientFingerprints: TLSClientFingerprints? {
         if let memo = clientMemo { return memo }
@@ -95,9 +140,12 @@ public final class TLSFacts: FlowFacts {
         }
         if let f = clientFingerprints?.ja4 {
             w.field("ja4", f.ja4)
-            w.field("ja4_r", f.raw)
-            w.field("ja4_o", f.original)
-            w.field("ja4_ro", f.originalRaw)
+            // The other forms when asked for (`--ja4-raw`), as FoxIO's tools print them.
+            if let o = f.original, let ro = f.originalRaw {
+                w.field("ja4_r", f.raw)
+                w.field("ja4_o", o)
+                w.field("ja4_ro", ro)
+            }
         }
         if let f = clientFingerprints { w.field("ja3", f.ja3); w.field("ja3_string", f.ja3String) }
         if let f = serverFingerprints { w.field("ja3s", f.ja3s); w.field("ja3s_string", f.ja3sString) }
