@@ -247,11 +247,7 @@ public final class JSONWriter {
         var digitsScale: Int64 = 1
         for _ in 0..<decimals { digitsScale *= 10 }
         let scaled = frac * digitsScale / scale
-        var divisor = digitsScale / 10
-        while divisor > 0 {
-            put(UInt8(ascii: "0") + UInt8((scaled / divisor) % 10))
-            divisor /= 10
-        }
+        appendDigits(UInt64(scaled), minimumDigits: decimals)
     }
 
     /// A floating-point value rounded to `decimals` places.
@@ -271,20 +267,33 @@ public final class JSONWriter {
 
     // MARK: Encoding
 
+    @inline(__always)
     private func appendDecimal<T: BinaryInteger>(_ value: T) {
-        if value >= 0 && value < 10 { put(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value)); return }
-        var digits = InlineArray<40, UInt8>(repeating: 0)
-        var n = 0
-        var v = value.magnitude
-        while v > 0 {
-            digits[n] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: v % 10)
-            v /= 10
-            n += 1
+        if value < 0 {
+            put(UInt8(ascii: "-"))
+            appendDigits(UInt64(truncatingIfNeeded: value.magnitude), minimumDigits: 1)
+        } else {
+            appendDigits(UInt64(truncatingIfNeeded: value), minimumDigits: 1)
         }
-        if value < 0 { put(UInt8(ascii: "-")) }
-        while n > 0 { n -= 1; put(digits[n]) }
     }
 
+    /// The decimal digits of `v`, zero-padded to `minimumDigits`, written backwards into the
+    /// buffer under one capacity check (some hundred numbers per flow record).
+    private func appendDigits(_ v: UInt64, minimumDigits: Int) {
+        var n = 1
+        var t = v
+        while t >= 10 { t /= 10; n += 1 }
+        n = max(n, minimumDigits)
+        if capacity - count < n { grow(n) }
+        var p = storage + count + n
+        var x = v
+        for _ in 0..<n {
+            p -= 1
+            p.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: x % 10)
+            x /= 10
+        }
+        count += n
+    }
 
     /// Writes bytes as a JSON string. Plain printable ASCII (the common case) is copied in one
     /// go; anything else goes through the careful path.
