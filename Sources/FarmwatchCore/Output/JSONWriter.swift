@@ -280,6 +280,11 @@ public final class JSONWriter {
     /// The decimal digits of `v`, zero-padded to `minimumDigits`, written backwards into the
     /// buffer under one capacity check (some hundred numbers per flow record).
     private func appendDigits(_ v: UInt64, minimumDigits: Int) {
+        // Most numbers in a record are single digits (histogram bins, flags, counts).
+        if v < 10 && minimumDigits <= 1 {
+            put(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v))
+            return
+        }
         var n = 1
         var t = v
         while t >= 10 { t /= 10; n += 1 }
