@@ -20,16 +20,20 @@ public final class PcapSource {
     public private(set) var linkType: Int32
     /// Size of the file in bytes when known (not for stdin or live).
     public let totalBytes: Int64?
+    /// A regular file (not standard input, a pipe or a FIFO): read ahead on a thread of its
+    /// own (FramePrefetcher), since waiting for more bytes never delays a packet.
+    public let isRegularFile: Bool
 
     /// The stdio buffer under an offline handle's FILE (see `openFile`), freed after the handle.
     private let fileBuffer: UnsafeMutableRawPointer?
 
     private init(handle: OpaquePointer, name: String, isLive: Bool, totalBytes: Int64?,
-                 fileBuffer: UnsafeMutableRawPointer? = nil) {
+                 isRegularFile: Bool = false, fileBuffer: UnsafeMutableRawPointer? = nil) {
         self.handle = handle
         self.name = name
         self.isLive = isLive
         self.totalBytes = totalBytes
+        self.isRegularFile = isRegularFile
         self.fileBuffer = fileBuffer
         linkType = pcap_datalink(handle)
     }
@@ -48,6 +52,7 @@ public final class PcapSource {
     public static func openFile(_ path: String) throws -> PcapSource {
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         var size: Int64? = nil
+        var regular = false
         if path != "-" {
             var st = stat()
             guard stat(path, &st) == 0 else {
@@ -55,6 +60,7 @@ public final class PcapSource {
             }
             if (st.st_mode & S_IFMT) == S_IFDIR { throw CaptureError("\(path): is a directory") }
             size = Int64(st.st_size)
+            regular = (st.st_mode & S_IFMT) == S_IFREG
         }
         if path == "-" {
             guard let h = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
@@ -72,7 +78,8 @@ public final class PcapSource {
             buffer.deallocate()
             throw CaptureError("\(path): \(String(cString: errbuf))")
         }
-        return PcapSource(handle: h, name: path, isLive: false, totalBytes: size, fileBuffer: buffer)
+        return PcapSource(handle: h, name: path, isLive: false, totalBytes: size, isRegularFile: regular,
+                          fileBuffer: buffer)
     }
 
     public struct LiveOptions {

@@ -64,11 +64,11 @@ public final class CaptureLoop<D: DissectorSet> {
             progress?.end(source)
             if source.isLive { updateDrops(source) }
         }
-        return source.isLive ? runLive(source) : runOffline(source)
+        return source.isRegularFile ? runPrefetched(source) : runDirect(source)
     }
 
-    /// A file or standard input, read ahead on the prefetcher's thread.
-    private func runOffline(_ source: PcapSource) -> SourceEnd {
+    /// A regular file, read ahead on the prefetcher's thread.
+    private func runPrefetched(_ source: PcapSource) -> SourceEnd {
         let linkType = source.linkType
         let prefetcher = FramePrefetcher(source)
         // A local, so that handing it to the engine borrows it instead of copying it.
@@ -96,7 +96,9 @@ public final class CaptureLoop<D: DissectorSet> {
         return prefetcher.end
     }
 
-    private func runLive(_ source: PcapSource) -> SourceEnd {
+    /// A live capture (the kernel's ring reads ahead), or standard input and pipes, where
+    /// reading ahead would hold packets back until a chunk filled.
+    private func runDirect(_ source: PcapSource) -> SourceEnd {
         let handle = source.handle
         let linkType = source.linkType
         var header: UnsafeMutablePointer<pcap_pkthdr>?
@@ -112,7 +114,7 @@ public final class CaptureLoop<D: DissectorSet> {
                 sinceCheck &+= 1
                 if sinceCheck >= 4096 || limits.packetCount > 0 {
                     sinceCheck = 0
-                    periodic(source, bytesRead: 0)
+                    periodic(source, bytesRead: source.isLive ? 0 : source.bytesRead)
                     if reachedLimit { return .stopped }
                 }
             } else if rc == 0 {
