@@ -91,7 +91,7 @@ final class ScenarioDetectionTests: XCTestCase {
             XCTAssertTrue(f.summary.contains(relay.address.description), "\(name): \(f.summary)")
             checked += 1
         }
-        XCTAssertEqual(checked, 6, "socks, http-connect, turn, ssh-jump, ssh-reverse, vpn")
+        XCTAssertEqual(checked, 7, "socks, http-connect, turn, ssh-jump, ssh-reverse, vpn-wireguard, openvpn-relay")
     }
 
     /// TURN names its far side (XOR-PEER-ADDRESS): the hidden operator, who is the controller.
@@ -119,7 +119,7 @@ final class ScenarioDetectionTests: XCTestCase {
                            "\(name): \(f.evidence.filter { $0.name.hasSuffix("rtt") || $0.name.contains("turnaround") })")
             checked += 1
         }
-        XCTAssertEqual(checked, 9, "every scenario but ordinary-web drives the laptop")
+        XCTAssertEqual(checked, 11, "every scenario but ordinary-web drives the laptop")
     }
 
     /// Where a relay is, the hidden hop is stated: the part of the controller's round trip that
