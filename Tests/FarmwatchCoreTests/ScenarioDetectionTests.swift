@@ -135,6 +135,12 @@ final class ScenarioDetectionTests: XCTestCase {
             if expected >= DetectionConfiguration().thresholds.hiddenHopMs {
                 XCTAssertEqual(f.verdict, "driven_from_afar_via_relay", name)
             }
+            // The summary names what the short round trip was measured on: the TCP handshake,
+            // or over UDP the tunnel's own (WireGuard/OpenVPN handshake, TURN allocation).
+            if hidden >= DetectionConfiguration().thresholds.hiddenHopMs, let s = t.session {
+                let handshake = s.proto == "tcp" ? "ms TCP handshake shows" : "ms tunnel's own handshake shows"
+                XCTAssertTrue(f.summary.contains(handshake), "\(name): \(f.summary)")
+            }
         }
     }
 
