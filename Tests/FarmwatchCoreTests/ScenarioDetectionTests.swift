@@ -69,6 +69,10 @@ final class ScenarioDetectionTests: XCTestCase {
             // The operator is the one finding: nothing else on the site looks driven.
             XCTAssertEqual(findings.count, 1, "\(name): \(findings.map(\.summary))")
             XCTAssertFalse(f.summary.isEmpty, name)
+            // The tools the finding names are the sidecar's, less the relays' own protocols: a
+            // tunnel (TURN, WireGuard, OpenVPN) carries the tool out of sight.
+            let driving = t.tools.filter { Family(rawValue: $0).map { !$0.isRelay } ?? true }
+            XCTAssertEqual(f.tools.sorted(), driving.sorted(), name)
             XCTAssertTrue(f.attack.contains(where: { $0.hasPrefix("T1219") || $0 == "T1133" }), "\(name): \(f.attack)")
         }
     }
