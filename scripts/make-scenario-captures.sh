@@ -9,9 +9,10 @@
 # Topology (documentation and private ranges only; no namespace routes anywhere but the lab):
 #
 #   fwsc-laptop 10.20.0.10 ─ lan0 ┐                                  ┌ fwsc-ctrl   203.0.113.50, .80  (Shenyang)
-#     Xvfb+xterm, x11vnc :5900,    │ fwsc-site (site router, SENSOR)  │ fwsc-relay  198.51.100.20      (Dallas)
-#     sshd :22                     ├─ wan0 100.64.0.2 ── fwsc-inet ───┤   dante :1080, tinyproxy :8888,
-#   fwsc-admin  10.20.1.20 ─ it0 ─┘   ("internet" router, delays)     │   coturn :3478, sshd :22
+#     Xvfb+xterm, x11vnc :5900,    │ fwsc-site (site router, SENSOR)  │   Xvfb + xfreerdp (rdp-far)
+#     sshd :22, xrdp :3389         ├─ wan0 100.64.0.2 ── fwsc-inet ───┤ fwsc-relay  198.51.100.20      (Dallas)
+#   fwsc-admin  10.20.1.20 ─ it0 ─┘   ("internet" router, delays)     │   dante :1080, tinyproxy :8888,
+#                                                                     │   coturn :3478, sshd :22, openvpn :1194/udp
 #                                                                     │ fwsc-worker 192.0.2.10         (New York)
 #                                                                     └ fwsc-web    192.0.2.80 .83 .90 (Dallas, Frankfurt)
 #
@@ -30,7 +31,7 @@
 #
 # Needs root and: iproute2 iptables ethtool tcpdump gcc libnetfilter-queue-dev xvfb x11-utils xterm
 # x11vnc openssh-client openssh-server dante-server tinyproxy coturn wireguard-go
-# wireguard-tools curl openssl python3. Removes its namespaces, processes and temp dir on
+# wireguard-tools xrdp freerdp2-x11 xdotool openvpn curl openssl python3. Removes its namespaces, processes and temp dir on
 # exit, also on failure (KEEP_WORK=1 keeps the temp dir with every program's log).
 set -euo pipefail
 
@@ -40,7 +41,7 @@ OUT_DIR="${OUT_DIR:-$REPO/captures/scenarios}"
 SNAPLEN=512
 PY=/usr/bin/python3
 ALL_SCENARIOS=(direct-far-vnc benign-lan-admin socks-relay ordinary-web http-connect-relay
-  ssh-jump ssh-reverse turn-relay vpn-wireguard benign-nearby-worker)
+  ssh-jump ssh-reverse turn-relay vpn-wireguard benign-nearby-worker rdp-far openvpn-relay)
 
 NS_LAPTOP=fwsc-laptop NS_ADMIN=fwsc-admin NS_SITE=fwsc-site NS_INET=fwsc-inet
 NS_CTRL=fwsc-ctrl NS_RELAY=fwsc-relay NS_WORKER=fwsc-worker NS_WEB=fwsc-web
@@ -72,14 +73,14 @@ done
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, NFQUEUE, tcpdump)"
 missing=()
 for c in ip iptables ethtool tcpdump cc Xvfb xdpyinfo xterm x11vnc ssh ssh-keygen /usr/sbin/sshd danted tinyproxy \
-  turnserver wireguard-go wg curl openssl ping chrt "$PY"; do
+  turnserver wireguard-go wg xrdp xfreerdp xdotool openvpn curl openssl ping chrt "$PY"; do
   command -v "$c" >/dev/null 2>&1 || missing+=("$c")
 done
 [ -e /usr/include/libnetfilter_queue/libnetfilter_queue.h ] || missing+=(libnetfilter_queue.h)
 if [ "${#missing[@]}" -gt 0 ]; then
   die "missing: ${missing[*]} — install with: apt-get install -y iproute2 iptables ethtool tcpdump gcc \
 libnetfilter-queue-dev xvfb x11-utils xterm x11vnc openssh-client openssh-server dante-server tinyproxy coturn \
-wireguard-go wireguard-tools curl openssl iputils-ping util-linux python3"
+wireguard-go wireguard-tools xrdp freerdp2-x11 xdotool openvpn curl openssl iputils-ping util-linux python3"
 fi
 
 exec 9>/run/fwsc-make-scenario-captures.lock
@@ -604,6 +605,165 @@ scenario_benign-nearby-worker() {
  "expected": {"finding": false, "severity_at_most": "low"},
  "session": {"proto": "tcp", "orig_h": "$WORKER", "resp_h": "$LAPTOP", "resp_p": 5900, "far_side": "orig",
              "software": "x11vnc 0.9.16 (laptop); scripts/lab/rfb_operator.py (worker)"}}
+EOF
+}
+
+scenario_rdp-far() {
+  # xrdp on the laptop serves RDP in front of the laptop's own desktop: its libvnc module
+  # attaches each session to the laptop's x11vnc over loopback (out of the sensor's sight),
+  # so no login session (xrdp-sesman, Xorg) is needed. Security layer TLS (xrdp offers no
+  # CredSSP/NLA as a server).
+  mkdir -p "$WORK/rdp"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=laptop.lab.example" \
+    -keyout "$WORK/rdp/key.pem" -out "$WORK/rdp/cert.pem" 2>/dev/null
+  cat >"$WORK/rdp/xrdp.ini" <<EOF
+[Globals]
+ini_version=1
+fork=false
+port=tcp://:3389
+tcp_nodelay=true
+security_layer=tls
+crypt_level=high
+certificate=$WORK/rdp/cert.pem
+key_file=$WORK/rdp/key.pem
+ssl_protocols=TLSv1.2, TLSv1.3
+autorun=laptop-desktop
+allow_channels=true
+max_bpp=16
+use_fastpath=both
+[Logging]
+LogFile=$WORK/rdp/xrdp.log
+LogLevel=INFO
+EnableSyslog=false
+[Channels]
+rdpdr=false
+rdpsnd=false
+drdynvc=false
+cliprdr=false
+rail=false
+xrdpvr=false
+tcutils=false
+[laptop-desktop]
+name=laptop-desktop
+lib=libvnc.so
+username=na
+password=ask
+ip=127.0.0.1
+port=5900
+EOF
+  bg "$NS_LAPTOP" xrdp xrdp -n -c "$WORK/rdp/xrdp.ini"
+  local server=${PIDS[-1]}
+  wait_for 10 listening "$NS_LAPTOP" 3389
+  # the operator's own screen, on which FreeRDP's window opens and xdotool presses keys
+  bg "$NS_CTRL" xvfb-ctrl Xvfb :72 -screen 0 1280x900x24 -nolisten tcp -nolisten unix
+  local display=${PIDS[-1]}
+  wait_for 10 in_ns "$NS_CTRL" env DISPLAY=:72 xdpyinfo
+  ping_pair "$NS_LAPTOP" "$LAPTOP" "$CTRL"
+  rm -f "$WORK/rdp/typed"
+  start_capture wan0
+  in_ns "$NS_CTRL" env DISPLAY=:72 HOME="$WORK/rdp" "$PY" "$HERE/lab/rdp_operator.py" "$LAPTOP" \
+    --user operator --password lab --duration 30 --seed 17 --final-line "echo rdp-ok >$WORK/rdp/typed" \
+    >"$WORK/rdp-operator.log" 2>&1 || die "RDP operator failed: $(tail -3 "$WORK/rdp-operator.log" | tr '\n' ' ')"
+  stop_capture
+  log "  $(tail -1 "$WORK/rdp-operator.log")"
+  # the last line the operator typed ran in the laptop's terminal: the keystrokes crossed RDP
+  wait_for 5 grep -qx rdp-ok "$WORK/rdp/typed"
+  kill "$server" "$display" 2>/dev/null || true
+  finish 2025-03-17T22:45:00 <<EOF
+{"description": "An operator in Shenyang (180 ms away) drives the Dallas laptop's desktop directly over RDP (FreeRDP to xrdp, TLS), typing into a terminal and moving the mouse.",
+ "sensor": "$SENSOR_WAN",
+ "roles": {"controlled": "$LAPTOP", "controller": "$CTRL", "relay": {"address": null, "kind": "none"}},
+ "tools": ["rdp"],
+ "injected": {"controller_rtt_ms": $((2 * D_CTRL)), "relay_rtt_ms": null, "how": "$HOW_CTRL; nothing else on the path is delayed"},
+ "expected": {"finding": true, "severity_at_least": "medium", "severity_at_most": "high", "relay_kind": "none", "controller_rtt_ms": $((2 * D_CTRL))},
+ "session": {"proto": "tcp", "orig_h": "$CTRL", "resp_h": "$LAPTOP", "resp_p": 3389, "far_side": "orig",
+             "inner": "RDP: X.224 with TLS negotiated, then MCS, licensing, capabilities and fast-path input and screen updates inside TLS",
+             "software": "xrdp $(dpkg-query -W -f='${Version}' xrdp) on the laptop, its libvnc module showing the laptop's x11vnc desktop (Xvfb+xterm); FreeRDP $(dpkg-query -W -f='${Version}' freerdp2-x11) xfreerdp on an Xvfb at the controller, driven by scripts/lab/rdp_operator.py (xdotool key and pointer events)"}}
+EOF
+}
+
+scenario_openvpn-relay() {
+  # A tiny PKI (one CA, a certificate for the server and for each client) and an OpenVPN
+  # server on the Dallas relay host; the laptop and the operator are both its clients, and
+  # the server forwards between them (client-to-client).
+  local d="$WORK/ovpn"
+  mkdir -p "$d/ccd"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=lab VPN CA" \
+    -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+  local who
+  for who in server laptop operator; do
+    local usage=clientAuth; [ "$who" = server ] && usage=serverAuth
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$who" \
+      -keyout "$d/$who.key" -out "$d/$who.csr" 2>/dev/null
+    printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n' "$usage" >"$d/$who.ext"
+    openssl x509 -req -in "$d/$who.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 30 \
+      -extfile "$d/$who.ext" -out "$d/$who.pem" 2>/dev/null
+  done
+  echo "ifconfig-push 10.98.0.10 255.255.255.0" >"$d/ccd/laptop"
+  echo "ifconfig-push 10.98.0.50 255.255.255.0" >"$d/ccd/operator"
+  cat >"$d/server.conf" <<EOF
+dev tun
+proto udp4
+local $RELAY
+port 1194
+topology subnet
+server 10.98.0.0 255.255.255.0
+client-to-client
+client-config-dir $d/ccd
+ca $d/ca.pem
+cert $d/server.pem
+key $d/server.key
+dh none
+keepalive 10 60
+disable-dco
+verb 3
+EOF
+  for who in laptop operator; do
+    cat >"$d/$who.conf" <<EOF
+client
+dev tun
+proto udp4
+remote $RELAY 1194
+nobind
+remote-cert-tls server
+ca $d/ca.pem
+cert $d/$who.pem
+key $d/$who.key
+disable-dco
+verb 3
+EOF
+  done
+  bg "$NS_RELAY" openvpn-server openvpn --config "$d/server.conf"
+  local server=${PIDS[-1]}
+  wait_for 10 listening "$NS_RELAY" 1194
+  bg "$NS_CTRL" openvpn-operator openvpn --config "$d/operator.conf"
+  local operator=${PIDS[-1]}
+  wait_for 20 in_ns "$NS_CTRL" ping -c 1 -W 1 10.98.0.1
+  ping_pair "$NS_LAPTOP" "$LAPTOP" "$RELAY"
+  ping_pair "$NS_RELAY" "$RELAY" "$CTRL"
+  start_capture wan0
+  bg "$NS_LAPTOP" openvpn-laptop openvpn --config "$d/laptop.conf"
+  local laptop=${PIDS[-1]}
+  # (ping only once the tunnel has its address: before that a ping would leave by the default route)
+  wait_for 20 in_ns "$NS_LAPTOP" sh -c 'ip -4 -o addr show | grep -q " 10.98.0.10/"'
+  wait_for 20 in_ns "$NS_LAPTOP" ping -c 1 -W 1 10.98.0.1
+  sleep 2
+  vnc_operator "$NS_CTRL" operator 10.98.0.10 5900 --duration 50 --seed 18
+  stop_capture
+  ping_pair "$NS_CTRL" 10.98.0.50 10.98.0.10
+  kill "$laptop" "$operator" "$server" 2>/dev/null || true
+  local rtt_via; rtt_via=$(calc "2 * ($D_RELAY + $D_RELAY + $D_CTRL)")
+  finish 2025-03-18T11:05:00 <<EOF
+{"description": "The Dallas laptop joins an OpenVPN server in Dallas (5 ms away) that an operator in Shenyang has also joined; the operator drives the laptop over VNC inside the tunnel, so the sensor sees only the laptop's OpenVPN traffic to the nearby server.",
+ "sensor": "$SENSOR_WAN",
+ "roles": {"controlled": "$LAPTOP", "controller": null, "relay": {"address": "$RELAY", "kind": "vpn"}},
+ "tools": ["openvpn"],
+ "injected": {"controller_rtt_ms": $rtt_via, "relay_rtt_ms": $(calc "2 * $D_RELAY"), "how": "$HOW_CTRL; $HOW_RELAY: laptop-VPN server 5 ms, VPN server-operator 185 ms"},
+ "expected": {"finding": true, "severity_at_least": "medium", "severity_at_most": "high", "relay_kind": "vpn", "controller_rtt_ms": $rtt_via},
+ "hidden_controller": "10.98.0.50 inside the tunnel ($CTRL outside it, seen only by the VPN server)",
+ "session": {"proto": "udp", "orig_h": "$LAPTOP", "resp_h": "$RELAY", "resp_p": 1194, "far_side": "resp",
+             "inner": "VNC (RFB 3.8) from 10.98.0.50 to 10.98.0.10:5900, forwarded client-to-client by the server; OpenVPN in TLS mode: hard resets and a TLS handshake on the control channel, then P_DATA_V2 data packets (AES-256-GCM)",
+             "software": "OpenVPN $(openvpn --version | head -1 | cut -d' ' -f2) (server on the relay host; clients on the laptop and at the operator), certificates from a CA made by the script; x11vnc (laptop); scripts/lab/rfb_operator.py (controller)"}}
 EOF
 }
 

@@ -69,6 +69,10 @@ final class ScenarioDetectionTests: XCTestCase {
             // The operator is the one finding: nothing else on the site looks driven.
             XCTAssertEqual(findings.count, 1, "\(name): \(findings.map(\.summary))")
             XCTAssertFalse(f.summary.isEmpty, name)
+            // The tools the finding names are the sidecar's, less the relays' own protocols: a
+            // tunnel (TURN, WireGuard, OpenVPN) carries the tool out of sight.
+            let driving = t.tools.filter { Family(rawValue: $0).map { !$0.isRelay } ?? true }
+            XCTAssertEqual(f.tools.sorted(), driving.sorted(), name)
             XCTAssertTrue(f.attack.contains(where: { $0.hasPrefix("T1219") || $0 == "T1133" }), "\(name): \(f.attack)")
         }
     }
@@ -91,7 +95,7 @@ final class ScenarioDetectionTests: XCTestCase {
             XCTAssertTrue(f.summary.contains(relay.address.description), "\(name): \(f.summary)")
             checked += 1
         }
-        XCTAssertEqual(checked, 6, "socks, http-connect, turn, ssh-jump, ssh-reverse, vpn")
+        XCTAssertEqual(checked, 7, "socks, http-connect, turn, ssh-jump, ssh-reverse, vpn-wireguard, openvpn-relay")
     }
 
     /// TURN names its far side (XOR-PEER-ADDRESS): the hidden operator, who is the controller.
@@ -119,7 +123,7 @@ final class ScenarioDetectionTests: XCTestCase {
                            "\(name): \(f.evidence.filter { $0.name.hasSuffix("rtt") || $0.name.contains("turnaround") })")
             checked += 1
         }
-        XCTAssertEqual(checked, 9, "every scenario but ordinary-web drives the laptop")
+        XCTAssertEqual(checked, 11, "every scenario but ordinary-web drives the laptop")
     }
 
     /// Where a relay is, the hidden hop is stated: the part of the controller's round trip that
@@ -134,6 +138,12 @@ final class ScenarioDetectionTests: XCTestCase {
             XCTAssertEqual(hidden, expected, accuracy: controller * Self.tolerance, name)
             if expected >= DetectionConfiguration().thresholds.hiddenHopMs {
                 XCTAssertEqual(f.verdict, "driven_from_afar_via_relay", name)
+            }
+            // The summary names what the short round trip was measured on: the TCP handshake,
+            // or over UDP the tunnel's own (WireGuard/OpenVPN handshake, TURN allocation).
+            if hidden >= DetectionConfiguration().thresholds.hiddenHopMs, let s = t.session {
+                let handshake = s.proto == "tcp" ? "ms TCP handshake shows" : "ms tunnel's own handshake shows"
+                XCTAssertTrue(f.summary.contains(handshake), "\(name): \(f.summary)")
             }
         }
     }

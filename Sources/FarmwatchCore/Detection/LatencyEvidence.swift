@@ -94,6 +94,9 @@ public struct LatencyEstimate: Equatable {
 ///    (see `TurnaroundSketches.contentAnswerMinBytes`), for typed sessions.
 public struct SessionLatency: Equatable {
     public var transportMs: Double?
+    /// What `transportMs` timed: the TCP handshake, or (over UDP) the tunnel's or relay's own
+    /// first request and answer (WireGuard/OpenVPN handshake, STUN/TURN allocation).
+    public var transportIsTCPHandshake = true
     public var opening: LatencyEstimate?
     public var interactive: LatencyEstimate?
     public var contentAnswers: LatencyEstimate?
@@ -114,6 +117,7 @@ public struct SessionLatency: Equatable {
             // answers: WireGuard/OpenVPN handshake, STUN/TURN allocation) is the transport
             // round trip; the application inside it is out of sight.
             transportMs = f[peer].openingTurnaroundSamples.first.map { Double($0) / 1000 }
+            transportIsTCPHandshake = false
             return
         }
         if f.synTimestampNs != 0 && f.synAckTimestampNs > f.synTimestampNs && peer == .responder {

@@ -279,7 +279,8 @@ enum Scoring {
             let n = s.controllerRTTSamples(minSamples: c.thresholds.minLatencySamples)
             if n > 0 { out += " (\(n) samples)" }
             if let hidden = f.hiddenHopMs, hidden >= c.thresholds.hiddenHopMs, let tr = f.transportRTTms {
-                out += ", \(num(hidden)) ms more than the \(num(tr)) ms TCP handshake shows"
+                let handshake = s.latency.transportIsTCPHandshake ? "TCP handshake" : "tunnel's own handshake"
+                out += ", \(num(hidden)) ms more than the \(num(tr)) ms \(handshake) shows"
             }
             // Within the fibre bound; real routes run 1.5–2× the great circle, so the likely
             // distance is the bound divided by that stretch.
