@@ -47,7 +47,9 @@ public struct LatencyEstimate: Equatable {
     /// Answers over one path agree; the extra work of a few steps (a host key checked, a
     /// signature made, a password typed) spreads above them. So: the largest group of samples
     /// at or above the floor that lie within `agreementTolerance` of the group's lowest, the
-    /// lowest group on ties, and its median. Nil unless at least two samples and half of those
+    /// lowest group on ties, and its lower quartile: since the work only adds, the group's low
+    /// end is the path (FreeRDP answering channel joins 20 ms late put a whole group's median
+    /// 10 % above the injected round trip). Nil unless at least two samples and half of those
     /// above the floor agree (two stray slow steps are not a path; the caller falls back to the
     /// median).
     static func answeringRoundTrip(_ sortedMs: [Double], floorMs: Double) -> Double? {
@@ -60,8 +62,7 @@ public struct LatencyEstimate: Equatable {
         }
         guard best.count >= 2 && best.count * 2 >= s.count else { return nil }
         let group = s[best]
-        let mid = group.startIndex + group.count / 2
-        return group.count % 2 == 1 ? group[mid] : (group[mid - 1] + group[mid]) / 2
+        return group[group.startIndex + (group.count - 1) / 4]
     }
 
     /// From a flow's latency sketch (many samples: a session's turnarounds). `floorMs` as for
