@@ -245,6 +245,26 @@ final class FarmPatternTests: XCTestCase {
         XCTAssertThrowsError(try DetectionSink(next: CollectingSink(), configuration: c))
     }
 
+    /// Real handshakes: the mutual-TLS fixture's client certificate and JA4 (as its sidecar,
+    /// from tshark and openssl, has them), and the DHCP fixture's host name at its leased address.
+    func testIdentitiesFromRealHandshakes() throws {
+        var table = IdentityTable(maxAddresses: 64, maxPerAddress: 16)
+        for name in ["tls/tls12-mutual", "names/dhcp"] {
+            for f in try analyzeCapture(TestEnvironment.capture("fixtures/\(name).pcap"), dissectors: StandardDissectors()).flows {
+                table.note(f) { FlowRecordWriter.uid(f) }
+            }
+        }
+        let tls = try XCTUnwrap(table.entry(IPAddress("127.0.0.1")!))
+        XCTAssertEqual(tls.kept[IdentityKind.clientCertificate.rawValue].map(\.value), ["CN=client.lab.example,O=Farmwatch Lab,C=NL"])
+        XCTAssertEqual(tls.kept[IdentityKind.ja4.rawValue].map(\.value), ["t12d2808h2_d943125447b4_e7e480e5a997"])
+
+        let truth = try NameTruth.sidecar(TestEnvironment.capture("fixtures/names/dhcp.pcap"))
+        let ack = try XCTUnwrap(truth.frames.first { $0.first("dhcp.option.dhcp") == "5" })
+        let discover = try XCTUnwrap(truth.frames.first { $0.first("dhcp.option.dhcp") == "1" })
+        let leased = try XCTUnwrap(table.entry(IPAddress(ack.first("dhcp.ip.your")!)!))
+        XCTAssertEqual(leased.kept[IdentityKind.dhcpHostName.rawValue].map(\.value), [discover.first("dhcp.option.hostname")])
+    }
+
     // MARK: Alternating between a residential line and a VPN exit
 
     private func vpnList() throws -> AddressList {

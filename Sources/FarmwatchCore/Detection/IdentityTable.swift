@@ -41,7 +41,7 @@ struct IdentityTable {
     }
 
     /// Notes every identity an ended flow shows: the originator's TCP stack (from a SYN), the
-    /// TLS client's certificate subjects and JA4, the DHCP client's host name.
+    /// TLS client's certificate subject and JA4 (QUIC's too), the DHCP client's host name.
     mutating func note(_ f: FlowState, uid: () -> String) {
         if f.key.proto == IPProto.tcp, f.synTimestampNs != 0, f.orig.hasHandshakeOptions {
             note(.tcpStack, Self.stackSignature(f), example: nil, at: f.originatorAddress, uid: uid)
@@ -57,6 +57,10 @@ struct IdentityTable {
                 note(.ja4, Self.hash(ja4), example: { ja4 }, at: client, uid: uid)
             }
         }
+        if let quic = m.facts(StandardDissectors.quicSlot, as: QUICFacts.self), let ja4 = quic.ja4 {
+            let client = quic.clientSide == .originator ? f.originatorAddress : f.responderAddress
+            note(.ja4, Self.hash(ja4), example: { ja4 }, at: client, uid: uid)
+        }
         if let dhcp = m.facts(StandardDissectors.dhcpSlot, as: DHCPFacts.self) {
             for t in dhcp.transactions {
                 guard let name = t.hostName, !name.isEmpty else { continue }
@@ -68,13 +72,16 @@ struct IdentityTable {
     }
 
     /// The addresses a DHCP client with this host name uses: the ones a server assigned it,
-    /// else the address it sent from — only when its own frames carry the message (the frame's
-    /// MAC is the client's), since a relay agent forwards many clients from its one address.
+    /// else — only when the client's own frames carry the message (the frame's MAC is the
+    /// client's), since a relay agent forwards many clients from its one address — the
+    /// address it asked for (a REQUEST from 0.0.0.0 names the lease it takes) or sent from.
     static func addresses(of t: DHCPFacts.Transaction, in f: FlowState) -> [IPAddress] {
         if !t.assignedAddresses.isEmpty { return Array(t.assignedAddresses.prefix(2)) }
+        guard t.mac != 0, f.orig.mac == t.mac else { return [] }
         let sender = f.originatorAddress
-        guard t.mac != 0, f.orig.mac == t.mac, !sender.isUnspecified, !sender.isMulticast else { return [] }
-        return [sender]
+        if !sender.isUnspecified && !sender.isMulticast { return [sender] }
+        if let asked = t.requestedAddress, !asked.isUnspecified, !asked.isMulticast { return [asked] }
+        return []
     }
 
     private mutating func note(_ kind: IdentityKind, _ hash: UInt64, example: (() -> String)?, at address: IPAddress,
