@@ -153,6 +153,24 @@ final class FarmPatternTests: XCTestCase {
         }
     }
 
+    func testFarmSectionIsConfigurable() throws {
+        let c = try DetectionConfiguration.parse("""
+            farm:
+              vpn_asns: [64501]
+              broad_asns: []
+            weights:
+              shared_as: 12
+            thresholds:
+              alternation_min_ja4: 2
+            """, source: "test.yaml")
+        XCTAssertEqual(c.farm.vpnAsns, [64501])
+        XCTAssertEqual(c.farm.broadAsns, [])
+        XCTAssertEqual(c.farm.vpnListKinds, DetectionConfiguration().farm.vpnListKinds)
+        XCTAssertEqual(c.weights.sharedAs, 12)
+        XCTAssertEqual(c.thresholds.alternationMinJa4, 2)
+        XCTAssertThrowsError(try DetectionConfiguration.parse("farm:\n  vpn_asn: [1]\n", source: "typo.yaml"))
+    }
+
     // MARK: Identities behind one address
 
     func testSeveralClientCertificatesBehindOneAddress() throws {
