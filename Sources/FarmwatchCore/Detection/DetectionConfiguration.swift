@@ -52,10 +52,24 @@ public struct DetectionConfiguration: Codable, Equatable, Sendable {
         public var offHours = 10.0
         /// Several remote-control tools on one host.
         public var concurrentTools = 10.0
-        /// Several driven hosts share one controller, relay or controller AS (a farm).
+        /// Several driven hosts share one controller or relay address (a farm).
         public var sharedInfrastructure = 20.0
-        /// Several device identities behind one address.
+        /// Several TCP/IP stacks behind one address.
         public var manyIdentities = 10.0
+        /// Several driven hosts whose controllers (or relays) sit in one autonomous system
+        /// that is not one of `farm.broad_asns`: one provider, weaker than one address.
+        public var sharedAs = 10.0
+        /// Several DHCP host names on one address.
+        public var manyHostNames = 10.0
+        /// Several TLS client-certificate subjects from one address: each names one machine.
+        public var manyClientCertificates = 15.0
+        /// Many TLS client builds (JA4) from one address: a laptop has a handful.
+        public var manyJa4 = 5.0
+        /// A client certificate or DHCP host name seen both from a VPN exit and from an
+        /// address that is not one.
+        public var alternatingIdentity = 15.0
+        /// A set of uncommon JA4s seen both from a VPN exit and from an address that is not one.
+        public var alternatingJa4Set = 5.0
     }
 
     public struct Thresholds: Codable, Equatable, Sendable {
@@ -85,10 +99,23 @@ public struct DetectionConfiguration: Codable, Equatable, Sendable {
         public var offHoursMinMinutes = 30.0
         /// Distinct remote-control tools on one host.
         public var concurrentTools = 2
-        /// Driven hosts sharing one controller, relay or controller AS.
+        /// Driven hosts sharing one controller or relay address.
         public var sharedHosts = 2
-        /// Distinct device identities (DHCP host names, TCP stacks) behind one address.
+        /// Distinct TCP/IP stacks behind one address.
         public var identitiesPerAddress = 4
+        /// Driven hosts whose controllers or relays sit in one autonomous system.
+        public var sharedAsHosts = 3
+        /// Distinct DHCP host names on one address.
+        public var hostNamesPerAddress = 3
+        /// Distinct client-certificate subjects from one address (a machine often has two:
+        /// the machine's and the user's).
+        public var clientCertificatesPerAddress = 3
+        /// Distinct JA4s from one address (one laptop's browsers and services make a handful).
+        public var ja4PerAddress = 12
+        /// A JA4 seen from this many addresses is a popular client, no identity of anyone's.
+        public var ja4CommonAddresses = 16
+        /// Uncommon JA4s a residential address and a VPN exit must share to be one build.
+        public var alternationMinJa4 = 3
         /// Score bands: a finding is made from `low` up; `medium` and `high` name the severity.
         public var low = 10.0
         public var medium = 40.0
@@ -105,6 +132,22 @@ public struct DetectionConfiguration: Codable, Equatable, Sendable {
         public var partnerPeers: [String] = []
     }
 
+    /// What the user knows about networks, for the farm patterns.
+    public struct Farm: Codable, Equatable, Sendable {
+        /// Autonomous systems so large (eyeball ISPs, clouds, CDNs) that controllers sharing
+        /// one of them is coincidence, not a shared operator: reported, never scored.
+        public var broadAsns: [UInt32] = [
+            7018, 701, 7922, 20115, 22773, 21928, 6167, 209, 3356,  // US eyeball and transit ISPs
+            16509, 14618, 15169, 396982, 8075, 13335, 20940, 16625, 31898, 45102, 132203,  // clouds, CDNs
+            4134, 4837, 9808, 4766, 3320, 3215, 2856, 12322,  // national incumbents (CN, KR, DE, FR, GB)
+        ]
+        /// Autonomous systems the user marks as VPN exits (a VPN provider's own AS): an address
+        /// in one is a VPN exit for the alternating-identity pattern.
+        public var vpnAsns: [UInt32] = []
+        /// Kinds of `--list` whose addresses are VPN exits (or other anonymising exits).
+        public var vpnListKinds: [String] = ["vpn", "vpn-exit", "tor-exit", "proxy"]
+    }
+
     /// Bounds on the engine's memory, whatever the traffic.
     public struct Limits: Codable, Equatable, Sendable {
         public var maxEndpoints = 4_096
@@ -118,6 +161,7 @@ public struct DetectionConfiguration: Codable, Equatable, Sendable {
     public var weights = Weights()
     public var thresholds = Thresholds()
     public var allow = AllowList()
+    public var farm = Farm()
     public var limits = Limits()
 
     public init() {}

@@ -18,6 +18,10 @@ public final class DetectionSink: FlowSink {
     private var identities: IdentityTable
     /// Sessions and relay uses that found the endpoint table full.
     public private(set) var untrackedObservations = 0
+    /// Device identities that found their address's list full, and sightings at addresses
+    /// that found the identity table full (limits.max_identities_per_address,
+    /// limits.max_addresses_with_identities).
+    public var identitiesNotKept: Int { identities.droppedIdentities + identities.untrackedAddresses }
     public private(set) var allowedSessions = 0
 
     /// Throws when the configuration names an unknown time zone or a malformed network.
@@ -73,6 +77,11 @@ public final class DetectionSink: FlowSink {
                   l.maxAddressesWithIdentities > 0, l.maxIdentitiesPerAddress > 0 else {
                 throw fail("limits: every limit must be at least 1")
             }
+            for (key, n) in [("identities_per_address", t.identitiesPerAddress), ("host_names_per_address", t.hostNamesPerAddress),
+                             ("client_certificates_per_address", t.clientCertificatesPerAddress),
+                             ("ja4_per_address", t.ja4PerAddress)] where n > l.maxIdentitiesPerAddress {
+                throw fail("thresholds.\(key) (\(n)) exceeds limits.max_identities_per_address (\(l.maxIdentitiesPerAddress)): it could never be met")
+            }
             do {
                 site = try NetworkSet.site(c.site.networks)
                 admin = try NetworkSet(c.allow.adminNetworks, name: "allow.admin_networks")
@@ -85,7 +94,14 @@ public final class DetectionSink: FlowSink {
 
     public func flowEnded(_ flow: FlowState, reason: FlowEndReason) {
         next.flowEnded(flow, reason: reason)
-        identities.note(flow, uid: FlowRecordWriter.uid(flow))
+        // The uid is made only when an identity is new to its address.
+        var uid: String?
+        identities.note(flow) {
+            if let uid { return uid }
+            let made = FlowRecordWriter.uid(flow)
+            uid = made
+            return made
+        }
         guard let observation = SessionExtraction.observe(flow, thresholds: configuration.thresholds) else { return }
         let limits = configuration.limits
         switch observation {
@@ -127,10 +143,16 @@ public final class DetectionSink: FlowSink {
     public func findings() -> [Finding] {
         let all = Array(records.values)
         let zone = siteTimeZone
+        let asn: (IPAddress) -> (UInt32, String?)? = { [intel] a in
+            guard let info = intel?.info(for: a), let number = info.asn else { return nil }
+            return (number, info.asOrganization)
+        }
         let context = ScoringContext(
             configuration: configuration,
             siteUTCOffset: { ns in zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(ns) / 1e9)) },
-            farm: FarmPatterns(all), identities: identities, siteNetworks: siteNetworks,
+            farm: FarmPatterns(all, asn: asn), identities: identities,
+            alternation: IdentityAlternation(identities, vpnReason: vpnReason, configuration.thresholds), asn: asn,
+            siteNetworks: siteNetworks,
             peerEvidence: { [intel, siteLocation, configuration] s, rtt in
                 GeoEvidence.evaluate(s, controllerRTTms: rtt, intel: intel, site: siteLocation, configuration)
             })
@@ -140,6 +162,21 @@ public final class DetectionSink: FlowSink {
             return f
         }
             .sorted { $0.score != $1.score ? $0.score > $1.score : $0.endpoint < $1.endpoint }
+    }
+
+    /// Why an address is a VPN exit: on a list of a VPN kind (`farm.vpn_list_kinds`), or in an
+    /// AS the user marked (`farm.vpn_asns`); nil when it is neither (or nothing is configured).
+    private func vpnReason(_ a: IPAddress) -> String? {
+        guard let intel, !intel.isEmpty else { return nil }
+        let kinds = configuration.farm.vpnListKinds.map { $0.lowercased() }
+        for list in intel.lists where kinds.contains(list.kind.lowercased()) && list.contains(a) {
+            return "list \(list.name) (\(list.kind))"
+        }
+        let info = intel.info(for: a)
+        if let number = info.asn, configuration.farm.vpnAsns.contains(number) {
+            return "AS\(number)\(info.asOrganization.map { " \($0)" } ?? "") in farm.vpn_asns"
+        }
+        return nil
     }
 
     /// The names the endpoint's device gave itself (DHCP, mDNS, NBNS), by MAC or address.

@@ -8,6 +8,9 @@ struct ScoringContext {
     var siteUTCOffset: (Int64) -> Int
     var farm: FarmPatterns
     var identities: IdentityTable
+    var alternation: IdentityAlternation
+    /// The AS number and organisation of an address (nil without an ASN database).
+    var asn: (IPAddress) -> (UInt32, String?)?
     var siteNetworks: NetworkSet
     /// Evidence about a session's controller or relay from GeoIP and address lists (empty
     /// when none are configured).
@@ -172,15 +175,69 @@ enum Scoring {
                 items += hoursEvidence(r, ctx, controllerLongitude: controllerLongitude, uids: allUIDs)
             }
         }
-        if let shared = ctx.farm.sharing(for: r), shared.hosts >= t.sharedHosts {
+        let shared = ctx.farm.sharing(for: r)
+        if let shared, shared.hosts >= t.sharedHosts {
             items.append(.init("shared_\(shared.role)", .text("\(shared.address) drives \(shared.hosts) hosts"),
                                threshold: "≥ \(t.sharedHosts) driven hosts share one \(shared.role)",
                                weight: w.sharedInfrastructure, uids: shared.uids))
         }
-        if let ids = ctx.identities.stackCount(r.address), ids.count >= t.identitiesPerAddress {
-            items.append(.init("device_identities", .number(Double(ids.count)),
-                               threshold: "≥ \(t.identitiesPerAddress) TCP/IP stacks behind one address",
-                               weight: w.manyIdentities, uids: [ids.uid]))
+        if let byAS = ctx.farm.asSharing(for: r, asn: ctx.asn), byAS.hosts >= t.sharedAsHosts {
+            items.append(sharedASItem(byAS, addressSharing: shared?.hosts ?? 0, c))
+        }
+        items += identityEvidence(r.address, ctx)
+        return items
+    }
+
+    /// One AS for the controllers or relays of several driven hosts: the operators use one
+    /// provider. Weaker than one address (a popular VPN or hosting company serves many), and
+    /// nothing at all for the ISPs and clouds of `farm.broad_asns`, where any two strangers
+    /// meet; nothing more either when one shared address already counts these hosts.
+    static func sharedASItem(_ s: (hosts: Int, asn: UInt32, organization: String?, uids: [String]), addressSharing: Int,
+                             _ c: DetectionConfiguration) -> EvidenceItem {
+        let broad = c.farm.broadAsns.contains(s.asn)
+        let covered = addressSharing >= s.hosts
+        var threshold = "≥ \(c.thresholds.sharedAsHosts) driven hosts' controllers or relays in one AS, not a broad ISP or cloud AS"
+        if broad { threshold += " (this one is in farm.broad_asns)" } else if covered { threshold += " (one shared address already counts them)" }
+        return .init("shared_as", .text("AS\(s.asn)\(s.organization.map { " \($0)" } ?? ""): \(s.hosts) driven hosts"),
+                     threshold: threshold, weight: broad || covered ? 0 : c.weights.sharedAs, uids: s.uids)
+    }
+
+    /// Several machines behind the endpoint's address (TCP/IP stacks, DHCP host names, client
+    /// certificates, JA4s), and its identities seen on the other side of a VPN line.
+    static func identityEvidence(_ a: IPAddress, _ ctx: ScoringContext) -> [EvidenceItem] {
+        let c = ctx.configuration, w = c.weights, t = c.thresholds
+        var items: [EvidenceItem] = []
+        let kinds: [(IdentityKind, String, Int, Double, String)] = [
+            (.tcpStack, "device_identities", t.identitiesPerAddress, w.manyIdentities, "TCP/IP stacks"),
+            (.dhcpHostName, "dhcp_host_names", t.hostNamesPerAddress, w.manyHostNames, "DHCP host names"),
+            (.clientCertificate, "client_certificates", t.clientCertificatesPerAddress, w.manyClientCertificates,
+             "TLS client-certificate subjects"),
+            (.ja4, "ja4_fingerprints", t.ja4PerAddress, w.manyJa4, "TLS client fingerprints (JA4)"),
+        ]
+        let entry = ctx.identities.entry(a)
+        for (kind, name, threshold, weight, what) in kinds {
+            let n = ctx.identities.count(kind, at: a)
+            guard n >= threshold, let kept = entry?.kept[kind.rawValue] else { continue }
+            let examples = kept.compactMap(\.value)
+            let value: EvidenceItem.Value = examples.isEmpty ? .number(Double(n))
+                : .text("\(n): " + examples.joined(separator: "; ") + (n > examples.count ? "; …" : ""))
+            items.append(.init(name, value, threshold: "≥ \(threshold) \(what) behind one address",
+                               weight: weight, uids: kept.map(\.uid)))
+        }
+        for m in ctx.alternation.matches(for: a) {
+            let what: String
+            switch m.kind {
+            case .clientCertificate: what = "client certificate \(m.value)"
+            case .dhcpHostName: what = "DHCP host name \(m.value)"
+            default: what = "\(m.value)"
+            }
+            let ja4 = m.kind == .ja4
+            let text = "\(what) from \(a) and from \(m.other); \(m.vpnExit) is a VPN exit (\(m.reason))"
+            items.append(.init(ja4 ? "alternating_ja4_set" : "alternating_identity", .text(text),
+                               threshold: ja4
+                                   ? "≥ \(t.alternationMinJa4) JA4s seen from < \(t.ja4CommonAddresses) addresses each, on both sides of a VPN exit"
+                                   : "one machine's identity both from a VPN exit and from elsewhere",
+                               weight: ja4 ? w.alternatingJa4Set : w.alternatingIdentity, uids: m.uids))
         }
         return items
     }
