@@ -192,6 +192,34 @@ final class DetectionTests: XCTestCase {
         XCTAssertTrue(f.summary.contains("192.0.2.10") && f.summary.contains("ms"), f.summary)
     }
 
+    /// A session driving an address whose device record names an IP-KVM (its web console's
+    /// title, say): remote access hardware, scored and tagged T1219.003; the same session on
+    /// an ordinary device gets neither.
+    func testDrivenIPKVMIsEvidence() throws {
+        let s = SessionBuilder(driven: "192.0.2.10", peer: "203.0.113.9", peerRTT: 0.180, controllerRTT: 0.180)
+        func finding(kvm: Bool) throws -> Finding {
+            let devices = DeviceTable()
+            if kvm {
+                devices.noteKVM(address: IPAddress("192.0.2.10")!, at: 1,
+                                KVMEvidence(identifiedBy: .httpTitle, confidence: .high, detail: "title PiKVM", product: "PiKVM"))
+            }
+            let sink = try DetectionSink(next: CollectingSink(), devices: devices)
+            let engine = FlowEngine(dissectors: RecognisingDissectors(families: [.vnc]), sink: sink)
+            for p in s.packets().sorted(by: { $0.timestampNs < $1.timestampNs }) { engine.process(p) }
+            engine.finish()
+            return try XCTUnwrap(sink.findings().first)
+        }
+        let onKVM = try finding(kvm: true), plain = try finding(kvm: false)
+        let item = try XCTUnwrap(onKVM.evidence.first { $0.name == "kvm_device" })
+        XCTAssertEqual(item.value, .text("PiKVM"))
+        XCTAssertEqual(item.weight, DetectionConfiguration().weights.kvmDevice)
+        XCTAssertFalse(item.uids.isEmpty)
+        XCTAssertTrue(onKVM.attack.contains("T1219.003"))
+        XCTAssertEqual(onKVM.score, min(100, plain.score + Int(DetectionConfiguration().weights.kvmDevice)))
+        XCTAssertNil(plain.evidence.first { $0.name == "kvm_device" })
+        XCTAssertFalse(plain.attack.contains("T1219.003"))
+    }
+
     func testBenignSessionsStayLow() throws {
         // An admin on the LAN, and a home worker 40 ms away.
         for rtt in [0.0005, 0.040] {

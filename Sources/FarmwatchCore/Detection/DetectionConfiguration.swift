@@ -59,6 +59,9 @@ public struct DetectionConfiguration: Codable, Equatable, Sendable {
         /// Several driven hosts whose controllers (or relays) sit in one autonomous system
         /// that is not one of `farm.broad_asns`: one provider, weaker than one address.
         public var sharedAs = 10.0
+        /// The driven endpoint is itself an IP-KVM (its device record says so: DHCP/mDNS
+        /// names, its web console, its certificate): remote access hardware.
+        public var kvmDevice = 20.0
         /// Several DHCP host names on one address.
         public var manyHostNames = 10.0
         /// Several TLS client-certificate subjects from one address: each names one machine.

@@ -153,6 +153,7 @@ public final class DetectionSink: FlowSink {
             farm: FarmPatterns(all, asn: asn), identities: identities,
             alternation: IdentityAlternation(identities, vpnReason: vpnReason, configuration.thresholds), asn: asn,
             siteNetworks: siteNetworks,
+            kvmProduct: { [weak self] r in self?.kvmProduct(of: r) },
             peerEvidence: { [intel, siteLocation, configuration] s, rtt in
                 GeoEvidence.evaluate(s, controllerRTTms: rtt, intel: intel, site: siteLocation, configuration)
             })
@@ -175,6 +176,16 @@ public final class DetectionSink: FlowSink {
         let info = intel.info(for: a)
         if let number = info.asn, configuration.farm.vpnAsns.contains(number) {
             return "AS\(number)\(info.asOrganization.map { " \($0)" } ?? "") in farm.vpn_asns"
+        }
+        return nil
+    }
+
+    /// The IP-KVM product of the endpoint's device (by MAC or address), once devices are
+    /// classified (the run's end, before findings are drawn).
+    private func kvmProduct(of r: EndpointRecord) -> String? {
+        guard let devices else { return nil }
+        for d in devices.devices where (r.mac != 0 && d.mac == r.mac) || d.addresses.items.contains(r.address) {
+            if let kvm = d.kvm { return kvm.product ?? "IP-KVM" }
         }
         return nil
     }

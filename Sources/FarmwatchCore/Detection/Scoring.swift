@@ -12,6 +12,9 @@ struct ScoringContext {
     /// The AS number and organisation of an address (nil without an ASN database).
     var asn: (IPAddress) -> (UInt32, String?)?
     var siteNetworks: NetworkSet
+    /// The IP-KVM product the endpoint's device record names ("PiKVM", or "IP-KVM" when the
+    /// product is unknown), nil when it is not one.
+    var kvmProduct: (EndpointRecord) -> String? = { _ in nil }
     /// Evidence about a session's controller or relay from GeoIP and address lists (empty
     /// when none are configured).
     var peerEvidence: (RemoteSession, Double?) -> PeerEvidence
@@ -78,7 +81,7 @@ enum Scoring {
             tools: r.tools.map(\.rawValue) + (r.sessions.contains(where: \.isShell) ? ["ssh"] : []),
             relay: relay, controller: s?.controller,
             transportRTTms: s?.latency.transportMs, controllerRTTms: rtt, hiddenHopMs: hidden,
-            attack: attack(r, relay: relay, site: ctx.siteNetworks), evidence: evidence)
+            attack: attack(r, relay: relay, site: ctx.siteNetworks, isKVM: ctx.kvmProduct(r) != nil), evidence: evidence)
         var out = finding
         out.summary = summary(out, session: s, record: r, place: best?.2.controllerPlace, c)
         return out
@@ -184,6 +187,10 @@ enum Scoring {
         if let byAS = ctx.farm.asSharing(for: r, asn: ctx.asn), byAS.hosts >= t.sharedAsHosts {
             items.append(sharedASItem(byAS, addressSharing: shared?.hosts ?? 0, c))
         }
+        if !r.sessions.isEmpty, let product = ctx.kvmProduct(r) {
+            items.append(.init("kvm_device", .text(product), threshold: "the driven endpoint is an IP-KVM (its device record)",
+                               weight: w.kvmDevice, uids: allUIDs))
+        }
         items += identityEvidence(r.address, ctx)
         return items
     }
@@ -286,13 +293,13 @@ enum Scoring {
                       uids: Array(r.relays.map(\.uid).prefix(16)))]
     }
 
-    static func attack(_ r: EndpointRecord, relay: RelayHop?, site: NetworkSet) -> [String] {
+    static func attack(_ r: EndpointRecord, relay: RelayHop?, site: NetworkSet, isKVM: Bool = false) -> [String] {
         var ids: [String] = []
         let tools = r.tools
         if tools.contains(where: { $0 != .kvm }) || r.sessions.contains(where: { $0.tools.isEmpty && !$0.isShell }) {
             ids.append("T1219.002")
         }
-        if tools.contains(.kvm) { ids.append("T1219.003") }
+        if tools.contains(.kvm) || (isKVM && !r.sessions.isEmpty) { ids.append("T1219.003") }
         if relay != nil { ids.append("T1090") }
         // External remote services: a desktop or shell service on the host, reached from outside the site.
         if r.sessions.contains(where: { s in

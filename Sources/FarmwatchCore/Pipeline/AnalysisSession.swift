@@ -119,6 +119,7 @@ public enum AnalysisSession {
         stats.inputFailures = failures
         stats.wallSeconds = Double(Clock.monotonicNs() - started) / 1e9
         // Findings are drawn once every flow has ended (a live capture: when it is stopped).
+        dissectors.concludeRun()
         let findings = detector.findings()
         if let json {
             dissectors.writeRunRecords(to: json.writer)

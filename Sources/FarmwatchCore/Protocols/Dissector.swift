@@ -68,6 +68,9 @@ public protocol DissectorSet {
     /// The dissectors to arm on a stream that a tunnel carries inside this flow (the same
     /// `wants` questions as `flowStarted`, asked of the inner stream).
     func innerStreamMask(_ flow: FlowState) -> UInt64
+    /// Draws the run-wide conclusions (which devices are IP-KVMs) once every flow has ended:
+    /// before findings are drawn, since they read them.
+    func concludeRun()
     /// Writes the records that describe the run as a whole rather than one flow (the device
     /// table), once every flow has ended and before the `stats` record.
     func writeRunRecords(to w: JSONWriter)
@@ -91,6 +94,7 @@ extension DissectorSet {
     /// No inner streams by default (flow-only analysis, sets made for tests).
     public func innerStreamMask(_ flow: FlowState) -> UInt64 { 0 }
     /// No run records by default (flow-only analysis, sets made for tests).
+    public func concludeRun() {}
     public func writeRunRecords(to w: JSONWriter) {}
     public func runSummary() -> String { "" }
 

@@ -159,16 +159,18 @@ public struct StandardDissectors: DissectorSet {
 
     /// The device table, once every flow has ended.
     public func writeRunRecords(to w: JSONWriter) {
-        classifyDevices()
+        concludeRun()
         DeviceRecordWriter.write(context.devices, to: w)
     }
 
     public func runSummary() -> String {
-        classifyDevices()
+        concludeRun()
         return DeviceRecordWriter.summary(context.devices)
     }
 
-    private func classifyDevices() {
+    /// Classifies the devices as IP-KVMs or not, once: the KVM sightings from flows meet the
+    /// device table, then the catalogue's names, services, titles and OUIs are matched.
+    public func concludeRun() {
         guard !context.devices.kvmClassified else { return }
         context.devices.kvmClassified = true
         context.kvmSightings.apply(to: context.devices)
