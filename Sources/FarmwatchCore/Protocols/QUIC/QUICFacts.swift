@@ -44,10 +44,7 @@ public final class QUICFacts: FlowFacts {
     /// same hello shape every time).
     func conclude(_ context: DissectorContext) {
         guard fingerprints == nil, let hello = clientHello else { return }
-        fingerprints = context.clientFingerprints.value(for: ByteKey(TLSClientFingerprints.shape(of: hello, transport: .quic))) {
-            TLSClientFingerprints(hello, transport: .quic, sortedForms: context.ja4SortedForms,
-                                  originalForms: context.ja4AllForms)
-        }.ja4
+        fingerprints = TLSClientFingerprints.cached(hello, transport: .quic, in: context).ja4
     }
 
     /// The side that sent the flow's first QUIC packet (the client, unless the capture began

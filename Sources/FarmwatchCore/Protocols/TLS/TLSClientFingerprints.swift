@@ -19,6 +19,15 @@ public struct TLSClientFingerprints: Sendable {
 }
 
 extension TLSClientFingerprints {
+    /// The fingerprints of `hello` through the context's cache (keyed by `shape`), with the
+    /// original JA4 forms when the run asked for them: what a flow is concluded with.
+    static func cached(_ hello: TLSClientHello, transport: JA4Transport, in context: DissectorContext) -> TLSClientFingerprints {
+        context.clientFingerprints.value(for: ByteKey(shape(of: hello, transport: transport))) {
+            TLSClientFingerprints(hello, transport: transport, sortedForms: context.ja4SortedForms,
+                                  originalForms: context.ja4AllForms)
+        }
+    }
+
     /// What the fingerprints are computed from, GREASE left out as they leave it out, as one
     /// byte string: two hellos with the same shape have the same fingerprints (the key of the
     /// context's cache; the random, session id and key shares are not part of it).

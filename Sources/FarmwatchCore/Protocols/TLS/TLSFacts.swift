@@ -66,10 +66,7 @@ public final class TLSFacts: FlowFacts {
             clientCertificateDERs = nil
         }
         if clientMemo == nil, let hello = clientHello {
-            clientMemo = context.clientFingerprints.value(for: ByteKey(TLSClientFingerprints.shape(of: hello, transport: .tcp))) {
-                TLSClientFingerprints(hello, transport: .tcp, sortedForms: context.ja4SortedForms,
-                                      originalForms: context.ja4AllForms)
-            }
+            clientMemo = TLSClientFingerprints.cached(hello, transport: .tcp, in: context)
         }
         if serverMemo == nil, let hello = serverHello {
             serverMemo = context.serverFingerprints.value(for: ByteKey(JA3.serverShape(hello))) {
