@@ -180,21 +180,21 @@ public final class DetectionSink: FlowSink {
         return nil
     }
 
-    /// The IP-KVM product of the endpoint's device (by MAC or address), once devices are
-    /// classified (the run's end, before findings are drawn).
-    private func kvmProduct(of r: EndpointRecord) -> String? {
-        guard let devices else { return nil }
-        for d in devices.devices where (r.mac != 0 && d.mac == r.mac) || d.addresses.items.contains(r.address) {
-            if let kvm = d.kvm { return kvm.product ?? "IP-KVM" }
-        }
-        return nil
+    /// The devices the endpoint is: by its MAC, or by an address the device used.
+    private func devices(of r: EndpointRecord) -> [Device] {
+        devices?.devices.filter { (r.mac != 0 && $0.mac == r.mac) || $0.addresses.items.contains(r.address) } ?? []
     }
 
-    /// The names the endpoint's device gave itself (DHCP, mDNS, NBNS), by MAC or address.
+    /// The IP-KVM product of the endpoint's device, once devices are classified (the run's
+    /// end, before findings are drawn).
+    private func kvmProduct(of r: EndpointRecord) -> String? {
+        devices(of: r).lazy.compactMap(\.kvm).first.map { $0.product ?? "IP-KVM" }
+    }
+
+    /// The names the endpoint's device gave itself (DHCP, mDNS, NBNS).
     private func names(of r: EndpointRecord) -> [[UInt8]] {
-        guard let devices else { return [] }
         var out: [[UInt8]] = []
-        for d in devices.devices where (r.mac != 0 && d.mac == r.mac) || d.addresses.items.contains(r.address) {
+        for d in devices(of: r) {
             for n in d.hostNames.items + d.netbiosNames.items where !out.contains(n) && out.count < 8 { out.append(n) }
         }
         return out
