@@ -15,7 +15,6 @@ final class FramePrefetcher {
     final class Chunk {
         fileprivate(set) var buffer: UnsafeMutableRawPointer
         fileprivate(set) var capacity: Int
-        fileprivate(set) var used = 0
         fileprivate(set) var frames = 0
         /// The file position once this chunk was filled (for the progress bar).
         fileprivate(set) var endPosition: Int64 = 0
@@ -77,9 +76,8 @@ final class FramePrefetcher {
             frames += 1
         }
 
-        /// Writes the counts back to the chunk, to hand it over.
+        /// Writes the frame count back to the chunk, to hand it over.
         func close() -> Chunk {
-            chunk.used = used
             chunk.frames = frames
             return chunk
         }
@@ -135,8 +133,7 @@ final class FramePrefetcher {
                     break
                 }
                 let caplen = Int(h.pointee.caplen)
-                // With nanosecond precision, tv_usec carries nanoseconds.
-                let ts = Int64(h.pointee.ts.tv_sec) &* 1_000_000_000 &+ Int64(h.pointee.ts.tv_usec)
+                let ts = h.pointee.timestampNs
                 let need = FrameHeader.recordSize(caplen)
                 if !filling.fits(need) {
                     handOver(filling.close())

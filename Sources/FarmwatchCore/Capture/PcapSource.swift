@@ -163,7 +163,7 @@ public final class PcapSource {
         var hdr: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         guard pcap_next_ex(src.handle, &hdr, &data) == 1, let h = hdr else { return nil }
-        return Int64(h.pointee.ts.tv_sec) * 1_000_000_000 + Int64(h.pointee.ts.tv_usec)
+        return h.pointee.timestampNs
     }
 
     /// Lists capture interfaces as (name, description).
@@ -182,4 +182,11 @@ public final class PcapSource {
         }
         return out
     }
+}
+
+extension pcap_pkthdr {
+    /// The capture time in nanoseconds: handles are opened with nanosecond precision, so
+    /// tv_usec carries nanoseconds.
+    @inline(__always)
+    var timestampNs: Int64 { Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_usec) }
 }

@@ -78,13 +78,7 @@ public final class CaptureLoop<D: DissectorSet> {
         while let chunk = prefetcher.next() {
             chunk.forEachFrame { frame, ts, wire in
                 guard !stopped else { return }
-                process(frame, linkType, ts, wire, &packet)
-                sinceCheck &+= 1
-                if sinceCheck >= 4096 || limits.packetCount > 0 {
-                    sinceCheck = 0
-                    periodic(source, bytesRead: chunk.endPosition)
-                    stopped = reachedLimit
-                }
+                stopped = process(frame, linkType, ts, wire, &packet, &sinceCheck, source, bytesRead: chunk.endPosition)
             }
             prefetcher.recycle(chunk)
             if stopped {
@@ -108,14 +102,10 @@ public final class CaptureLoop<D: DissectorSet> {
         while true {
             let rc = pcap_next_ex(handle, &header, &data)
             if rc == 1, let h = header, let d = data {
-                // With nanosecond precision, tv_usec carries nanoseconds.
-                let ts = Int64(h.pointee.ts.tv_sec) &* 1_000_000_000 &+ Int64(h.pointee.ts.tv_usec)
-                process(UnsafeRawBufferPointer(start: d, count: Int(h.pointee.caplen)), linkType, ts, Int(h.pointee.len), &packet)
-                sinceCheck &+= 1
-                if sinceCheck >= 4096 || limits.packetCount > 0 {
-                    sinceCheck = 0
-                    periodic(source, bytesRead: source.isLive ? 0 : source.bytesRead)
-                    if reachedLimit { return .stopped }
+                let frame = UnsafeRawBufferPointer(start: d, count: Int(h.pointee.caplen))
+                if process(frame, linkType, h.pointee.timestampNs, Int(h.pointee.len), &packet, &sinceCheck, source,
+                           bytesRead: source.isLive ? 0 : source.bytesRead) {
+                    return .stopped
                 }
             } else if rc == 0 {
                 // Live read timeout: a quiet link. Let flows age on the wall clock.
@@ -130,12 +120,19 @@ public final class CaptureLoop<D: DissectorSet> {
         }
     }
 
-    /// One frame: decoded in place and accounted to its flow.
+    /// One frame: decoded in place and accounted to its flow; then, every 4096 frames (every
+    /// frame under a packet limit), the periodic work. True when a limit or a signal says stop.
     @inline(__always)
     private func process(_ frame: UnsafeRawBufferPointer, _ linkType: Int32, _ ts: Int64, _ wire: Int,
-                        _ packet: inout Packet) {
+                         _ packet: inout Packet, _ sinceCheck: inout Int, _ source: PcapSource,
+                         bytesRead: @autoclosure () -> Int64) -> Bool {
         let r = decoder.decode(frame: frame, linkType: linkType, timestampNs: ts, wireLength: wire, into: &packet)
         if r == .ok { engine.process(packet) } else { engine.countUndecoded(r, wireLength: wire) }
+        sinceCheck &+= 1
+        guard sinceCheck >= 4096 || limits.packetCount > 0 else { return false }
+        sinceCheck = 0
+        periodic(source, bytesRead: bytesRead())
+        return reachedLimit
     }
 
     private func periodic(_ source: PcapSource, bytesRead: Int64) {
