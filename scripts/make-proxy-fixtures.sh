@@ -31,6 +31,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$HERE/lab/netns-pair.sh"
 REPO="$(cd "$HERE/.." && pwd)"
 OUT_DIR="${1:-$REPO/captures/fixtures/proxies}"
 CLI=fwp-client
@@ -58,18 +59,7 @@ trap 'exit 130' INT TERM HUP
 mkdir -p "$OUT_DIR"
 
 # --- Namespaces and the link between them (no offloads: the capture shows wire segments). --
-ip netns add "$CLI"
-ip netns add "$PRX"
-ip link add fwp-c0 type veth peer name fwp-p0
-ip link set fwp-c0 netns "$CLI"
-ip link set fwp-p0 netns "$PRX"
-ip -n "$CLI" addr add 10.77.1.1/24 dev fwp-c0
-ip -n "$PRX" addr add 10.77.1.2/24 dev fwp-p0
-for ns in "$CLI" "$PRX"; do ip -n "$ns" link set lo up; done
-ip -n "$CLI" link set fwp-c0 up
-ip -n "$PRX" link set fwp-p0 up
-ip netns exec "$CLI" ethtool -K fwp-c0 tso off gso off gro off >/dev/null 2>&1 || true
-ip netns exec "$PRX" ethtool -K fwp-p0 tso off gso off gro off >/dev/null 2>&1 || true
+netns_pair "$CLI" "$PRX" fwp-c0 fwp-p0 10.77.1.1/24 10.77.1.2/24
 
 # --- Services inside the proxy namespace. -------------------------------------------------
 mkdir -p "$WORK/www"

@@ -26,6 +26,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$HERE/lab/netns-pair.sh"
 REPO="$(cd "$HERE/.." && pwd)"
 OUT_DIR="${1:-$REPO/captures/fixtures/ssh}"
 CLI=fws-client
@@ -53,18 +54,7 @@ trap 'exit 130' INT TERM HUP
 mkdir -p "$OUT_DIR"
 chmod 755 "$WORK"
 
-ip netns add "$CLI"
-ip netns add "$SRV"
-ip link add fws-c0 type veth peer name fws-s0
-ip link set fws-c0 netns "$CLI"
-ip link set fws-s0 netns "$SRV"
-ip -n "$CLI" addr add 10.77.2.1/24 dev fws-c0
-ip -n "$SRV" addr add 10.77.2.2/24 dev fws-s0
-for ns in "$CLI" "$SRV"; do ip -n "$ns" link set lo up; done
-ip -n "$CLI" link set fws-c0 up
-ip -n "$SRV" link set fws-s0 up
-ip netns exec "$CLI" ethtool -K fws-c0 tso off gso off gro off >/dev/null 2>&1 || true
-ip netns exec "$SRV" ethtool -K fws-s0 tso off gso off gro off >/dev/null 2>&1 || true
+netns_pair "$CLI" "$SRV" fws-c0 fws-s0 10.77.2.1/24 10.77.2.2/24
 
 # --- The server: sshd with throwaway keys, and a web server for the tunnels to reach. ------
 ssh-keygen -q -t ed25519 -N '' -f "$WORK/host_key"

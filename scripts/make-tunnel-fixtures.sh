@@ -20,6 +20,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$HERE/lab/netns-pair.sh"
 REPO="$(cd "$HERE/.." && pwd)"
 OUT_DIR="${1:-$REPO/captures/fixtures/tunnels}"
 CLI=fwt-client
@@ -45,18 +46,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 mkdir -p "$OUT_DIR"
 
-ip netns add "$CLI"
-ip netns add "$SRV"
-ip link add fwt-c0 type veth peer name fwt-s0
-ip link set fwt-c0 netns "$CLI"
-ip link set fwt-s0 netns "$SRV"
-ip -n "$CLI" addr add 10.77.3.1/24 dev fwt-c0
-ip -n "$SRV" addr add 10.77.3.2/24 dev fwt-s0
-for ns in "$CLI" "$SRV"; do ip -n "$ns" link set lo up; done
-ip -n "$CLI" link set fwt-c0 up
-ip -n "$SRV" link set fwt-s0 up
-ip netns exec "$CLI" ethtool -K fwt-c0 tso off gso off gro off >/dev/null 2>&1 || true
-ip netns exec "$SRV" ethtool -K fwt-s0 tso off gso off gro off >/dev/null 2>&1 || true
+netns_pair "$CLI" "$SRV" fwt-c0 fwt-s0 10.77.3.1/24 10.77.3.2/24
 
 # --- Servers. --------------------------------------------------------------------------------
 ip netns exec "$SRV" Xvfb :42 -screen 0 800x600x24 -nolisten tcp >/dev/null 2>&1 &

@@ -119,12 +119,18 @@ def ws_server_handshake(sock, head):
     sock.sendall(resp + b"\r\n")
 
 
-def ws_bridge(listen_port, host, port, path):
-    """Accepts TCP clients on 127.0.0.1 and carries each through its own WebSocket (binary)."""
+def listener(host, port, backlog):
+    """A listening TCP socket (address reuse on, so that reruns need not wait)."""
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", listen_port))
-    srv.listen(4)
+    srv.bind((host, port))
+    srv.listen(backlog)
+    return srv
+
+
+def ws_bridge(listen_port, host, port, path):
+    """Accepts TCP clients on 127.0.0.1 and carries each through its own WebSocket (binary)."""
+    srv = listener("127.0.0.1", listen_port, 4)
     while True:
         local, _ = srv.accept()
         ws = socket.create_connection((host, port))
@@ -160,10 +166,7 @@ def ws_bridge(listen_port, host, port, path):
 # --- A WebSocket chat (text frames): the near miss ---------------------------------------
 
 def serve(port, handler):
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("0.0.0.0", port))
-    srv.listen(8)
+    srv = listener("0.0.0.0", port, 8)
     while True:
         conn, _ = srv.accept()
         threading.Thread(target=lambda c=conn: guarded(handler, c), daemon=True).start()
