@@ -1,7 +1,8 @@
 import CPcap
 import Foundation
 
-/// Reads a capture file on a thread of its own and hands its frames over in chunks. A live
+/// Reads a capture file that cannot be mapped (pcapng; see MappedPcapFile) on a thread of its
+/// own and hands its frames over in chunks. A live
 /// capture gets this from the kernel, whose ring buffer fills while farmwatch works; a file
 /// otherwise costs the packet thread every read system call and every libpcap copy, about a
 /// sixth of its time (perf, bench-full.pcap). Not for pipes: a chunk waits until it is full.

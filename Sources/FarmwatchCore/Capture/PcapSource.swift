@@ -20,12 +20,15 @@ public final class PcapSource {
     public private(set) var linkType: Int32
     /// Size of the file in bytes when known (not for stdin or live).
     public let totalBytes: Int64?
-    /// A regular file (not standard input, a pipe or a FIFO): read ahead on a thread of its
-    /// own (FramePrefetcher), since waiting for more bytes never delays a packet.
+    /// A regular file (not standard input, a pipe or a FIFO): mapped when it is classic pcap
+    /// (MappedPcapFile), otherwise read ahead on a thread of its own (FramePrefetcher); waiting
+    /// for more bytes never delays a packet of a regular file.
     public let isRegularFile: Bool
 
     /// The stdio buffer under an offline handle's FILE (see `openFile`), freed after the handle.
     private let fileBuffer: UnsafeMutableRawPointer?
+    /// The compiled filter, kept to apply to frames read past libpcap (`MappedPcapFile`).
+    private var filter: bpf_program?
 
     private init(handle: OpaquePointer, name: String, isLive: Bool, totalBytes: Int64?,
                  isRegularFile: Bool = false, fileBuffer: UnsafeMutableRawPointer? = nil) {
@@ -39,6 +42,7 @@ public final class PcapSource {
     }
 
     deinit {
+        if var program = filter { pcap_freecode(&program) }
         pcap_close(handle)
         fileBuffer?.deallocate()
     }
@@ -131,10 +135,29 @@ public final class PcapSource {
         guard pcap_compile(handle, &program, expression, 1, netmask) == 0 else {
             throw CaptureError("bad filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
         }
-        defer { pcap_freecode(&program) }
         guard pcap_setfilter(handle, &program) == 0 else {
+            pcap_freecode(&program)
             throw CaptureError("cannot set filter: \(String(cString: pcap_geterr(handle)))")
         }
+        if var previous = filter { pcap_freecode(&previous) }
+        filter = program
+    }
+
+    /// Whether the filter (if any) keeps a frame that was read past libpcap. libpcap runs the
+    /// same program over the frames it reads itself.
+    @inline(__always)
+    func filterAccepts(_ frame: UnsafeRawBufferPointer, wireLength: Int) -> Bool {
+        guard filter != nil, let data = frame.baseAddress else { return true }
+        var header = pcap_pkthdr()
+        header.caplen = UInt32(frame.count)
+        header.len = UInt32(clamping: wireLength)
+        return pcap_offline_filter(&filter!, &header, data.assumingMemoryBound(to: UInt8.self)) != 0
+    }
+
+    /// The file mapped for reading in place, when it is a regular classic pcap file.
+    func mapped() -> MappedPcapFile? {
+        guard isRegularFile, let file = pcap_file(handle) else { return nil }
+        return MappedPcapFile(fd: fileno(file), snapshot: snaplen)
     }
 
     /// Bytes consumed so far (offline files), for the progress bar.

@@ -64,10 +64,22 @@ public final class CaptureLoop<D: DissectorSet> {
             progress?.end(source)
             if source.isLive { updateDrops(source) }
         }
+        if let file = source.mapped() { return runMapped(file, source) }
         return source.isRegularFile ? runPrefetched(source) : runDirect(source)
     }
 
-    /// A regular file, read ahead on the prefetcher's thread.
+    /// A classic pcap file, read in place from its memory map.
+    private func runMapped(_ file: MappedPcapFile, _ source: PcapSource) -> SourceEnd {
+        let linkType = source.linkType
+        var packet = Packet()
+        var sinceCheck = 0
+        return file.forEachFrame { frame, ts, wire, position in
+            guard source.filterAccepts(frame, wireLength: wire) else { return false }
+            return process(frame, linkType, ts, wire, &packet, &sinceCheck, source, bytesRead: position)
+        }
+    }
+
+    /// Any other regular file (pcapng), read ahead on the prefetcher's thread.
     private func runPrefetched(_ source: PcapSource) -> SourceEnd {
         let linkType = source.linkType
         let prefetcher = FramePrefetcher(source)
