@@ -94,8 +94,8 @@ enum RelayEvidence {
     static func hop(in f: FlowState, uid: String) -> RelayHop? {
         guard let m = f.metadata else { return nil }
         guard let kind = m.protocols.lazy.compactMap({ RelayKind(family: $0.family) }).first
-            ?? m.allFacts.lazy.compactMap({ ($0 as? RelayHopFacts)?.relayKind }).first else { return nil }
-        let farSide = m.allFacts.lazy.compactMap { ($0 as? RelayTargetFacts)?.relayFarSide }.first
+            ?? m.firstOfFacts({ ($0 as? RelayHopFacts)?.relayKind }) else { return nil }
+        let farSide = m.firstOfFacts { ($0 as? RelayTargetFacts)?.relayFarSide }
         return RelayHop(address: f.responderAddress, kind: kind, farSide: farSide, uid: uid)
     }
 

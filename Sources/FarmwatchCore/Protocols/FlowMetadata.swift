@@ -15,8 +15,11 @@ extension FlowFacts {
 /// dissector owns one slot number (in the dissector set), and a flow stores only the facts of
 /// the dissectors that kept something, so adding dissectors costs flows nothing.
 public final class FlowMetadata {
-    private var slotNumbers: [UInt8] = []
-    private var slotFacts: [any FlowFacts] = []
+    // Most flows keep one dissector's facts: that one is held inline, any others in a list,
+    // so that the common flow allocates no array for them.
+    private var firstSlot: UInt8 = 0
+    private var firstFacts: (any FlowFacts)?
+    private var otherFacts: [(slot: UInt8, facts: any FlowFacts)] = []
     /// Recognitions made from outside one dissector's facts: the signature catalogue (names,
     /// certificates, ALPN, address lists, ports) and context such as an enclosing tunnel.
     public private(set) var addedRecognitions: [Recognition] = []
@@ -41,23 +44,38 @@ public final class FlowMetadata {
 
     @inline(__always)
     public func facts<T: FlowFacts>(_ slot: Int, as type: T.Type) -> T? {
-        for i in slotNumbers.indices where Int(slotNumbers[i]) == slot {
-            return slotFacts[i] as? T
-        }
+        if let f = firstFacts, Int(firstSlot) == slot { return f as? T }
+        for entry in otherFacts where Int(entry.slot) == slot { return entry.facts as? T }
         return nil
     }
 
     public func setFacts(_ slot: Int, _ facts: any FlowFacts) {
-        if let i = slotNumbers.firstIndex(of: UInt8(slot)) {
-            slotFacts[i] = facts
+        if firstFacts == nil || Int(firstSlot) == slot {
+            firstSlot = UInt8(slot)
+            firstFacts = facts
+        } else if let i = otherFacts.firstIndex(where: { Int($0.slot) == slot }) {
+            otherFacts[i].facts = facts
         } else {
-            slotNumbers.append(UInt8(slot))
-            slotFacts.append(facts)
+            otherFacts.append((UInt8(slot), facts))
         }
     }
 
-    /// Every dissector's facts on this flow, in the order they were first kept.
-    public var allFacts: [any FlowFacts] { slotFacts }
+    /// Calls `body` with every dissector's facts on this flow, in the order they were first
+    /// kept.
+    @inline(__always)
+    public func forEachFacts(_ body: (any FlowFacts) -> Void) {
+        guard let first = firstFacts else { return }
+        body(first)
+        for entry in otherFacts { body(entry.facts) }
+    }
+
+    /// The first non-nil `transform` of the flow's facts, in the order they were kept.
+    public func firstOfFacts<R>(_ transform: (any FlowFacts) -> R?) -> R? {
+        guard let first = firstFacts else { return nil }
+        if let r = transform(first) { return r }
+        for entry in otherFacts { if let r = transform(entry.facts) { return r } }
+        return nil
+    }
 
     @inline(__always)
     func noteTurnaround(_ side: Direction, _ us: UInt64, answerBytes: Int) {
@@ -84,7 +102,7 @@ public final class FlowMetadata {
         // Asked for several times per flow (detection, output): plain loops over the few
         // entries, one array, no closures.
         var best: [Recognition] = []
-        for f in slotFacts {
+        forEachFacts { f in
             if let r = f.recognition { Self.keepStrongest(r, in: &best) }
         }
         for r in addedRecognitions { Self.keepStrongest(r, in: &best) }
@@ -146,7 +164,7 @@ public final class FlowMetadata {
             w.key("server_name"); w.string(bytes: n)
             w.field("server_name_source", serverNameSource.name)
         }
-        for f in slotFacts { f.writeJSON(to: w) }
+        forEachFacts { $0.writeJSON(to: w) }
         if parseErrors > 0 { w.field("parse_errors", parseErrors) }
     }
 }

@@ -46,6 +46,7 @@ public final class DNSFacts: FlowFacts {
             authoritative = m.header.authoritative
             truncated = m.header.truncated
             recursionAvailable = m.header.recursionAvailable
+            answers.reserveCapacity(min(Int(m.header.answerCount), DNSFacts.maxAnswers))
             for r in m.records where r.section == .answer && answers.count < DNSFacts.maxAnswers {
                 answers.append(Answer(type: r.type, ttl: r.ttl, data: r.data))
             }

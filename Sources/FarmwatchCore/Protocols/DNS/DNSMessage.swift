@@ -173,6 +173,9 @@ public struct DNSMessage {
     public init?(_ bytes: UnsafeRawBufferPointer) {
         guard var m = DNSMessageReader(bytes) else { return nil }
         header = m.header
+        // One allocation per list, sized from the header (bounded: a count can lie).
+        questions.reserveCapacity(min(Int(header.questionCount), 4))
+        records.reserveCapacity(min(Int(header.answerCount) + Int(header.authorityCount) + Int(header.additionalCount), 16))
         var name = DNSNameText()
         while let q = m.nextQuestion(name: &name) {
             questions.append(DNSQuestion(name: name.bytes, type: q.type, qclass: q.qclass))

@@ -16,7 +16,8 @@ struct DNSNameText: DNSNameSink {
     var bytes: [UInt8] = []
 
     mutating func label(_ label: UnsafeRawBufferPointer) {
-        if !bytes.isEmpty { bytes.append(UInt8(ascii: ".")) }
+        // Room for most names at once, instead of growing the array label by label.
+        if bytes.isEmpty { bytes.reserveCapacity(64) } else { bytes.append(UInt8(ascii: ".")) }
         for b in label {
             if b == UInt8(ascii: ".") || b == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
             bytes.append(b)
