@@ -89,16 +89,15 @@ extension TLSFacts {
             switch type {
             case TLSHandshakeType.clientHello:
                 // The second ClientHello after a HelloRetryRequest is not fingerprinted: FoxIO
-                // and JA3 take the connection's first.
-                guard clientHello == nil else { return true }
-                guard let hello = TLSClientHello.parse(body) else {
+                // and JA3 take the connection's first. Kept as bytes: it is read when the
+                // flow is concluded, off the packet thread (`TLSFacts.conclude`).
+                guard clientHelloBody == nil && clientHello == nil else { return true }
+                guard TLSClientHello.framingHolds(body) else {
                     metadata.parseErrors += 1
                     return false
                 }
-                clientHello = hello
+                clientHelloBody = Array(body)
                 clientSide = side
-                metadata.parseErrors += UInt32(hello.malformedExtensions)
-                if let name = hello.serverName, !name.isEmpty { metadata.setServerName(name, source: .tls) }
                 return true
             case TLSHandshakeType.serverHello:
                 guard serverHello == nil else { return true }

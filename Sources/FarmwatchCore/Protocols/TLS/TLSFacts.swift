@@ -10,8 +10,11 @@ public final class TLSFacts: FlowFacts {
     var originatorRecords = TLSRecordStream()
     var responderRecords = TLSRecordStream()
 
-    /// The first ClientHello, and the ServerHello that settled the handshake.
+    /// The first ClientHello (read from `clientHelloBody` when the flow is concluded), and the
+    /// ServerHello that settled the handshake.
     public internal(set) var clientHello: TLSClientHello?
+    /// The first ClientHello's body as the packet thread kept it, until the flow is concluded.
+    var clientHelloBody: [UInt8]?
     public internal(set) var serverHello: TLSServerHello?
     /// A HelloRetryRequest that came before it (TLS 1.3), if any.
     public internal(set) var helloRetryRequest: TLSServerHello?
@@ -53,10 +56,19 @@ public final class TLSFacts: FlowFacts {
 
     /// The flow has ended: reads what the packet thread only kept, through the context's
     /// caches (a server sends the same chain to every client; a client build the same hello
-    /// shape): the certificate chains, counting the ones that do not parse, and the
-    /// fingerprints. Runs once, off the packet thread, before the catalogue or the output
+    /// shape): the ClientHello (its server name, its malformed extensions), the certificate
+    /// chains, counting the ones that do not parse, and the fingerprints. Runs once, off the packet thread, before the catalogue or the output
     /// read these facts (StandardDissectors.flowEnding).
     func conclude(_ metadata: FlowMetadata, _ context: DissectorContext) {
+        if let body = clientHelloBody {
+            clientHelloBody = nil
+            // The packet thread kept it only once its framing held (`framingHolds`).
+            if let hello = body.withUnsafeBytes({ TLSClientHello.parse($0) }) {
+                clientHello = hello
+                metadata.parseErrors += UInt32(hello.malformedExtensions)
+                if let name = hello.serverName, !name.isEmpty { metadata.setServerName(name, source: .tls) }
+            }
+        }
         if let ders = serverCertificateDERs {
             serverCertificates = Self.summaries(ders, metadata, context)
             serverCertificateDERs = nil
@@ -106,7 +118,7 @@ public final class TLSFacts: FlowFacts {
     }
 
     public var recognition: Recognition? {
-        clientHello != nil || serverHello != nil ? .payload(.tls, layer: Layer.security) : nil
+        clientHello != nil || clientHelloBody != nil || serverHello != nil ? .payload(.tls, layer: Layer.security) : nil
     }
 
     /// Both hellos seen: the peers agreed on a version and a cipher.

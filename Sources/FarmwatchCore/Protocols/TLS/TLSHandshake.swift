@@ -66,16 +66,33 @@ public struct TLSClientHello: Equatable, Sendable {
     public static func parse(_ body: UnsafeRawBufferPointer) -> TLSClientHello? {
         var r = ByteReader(body)
         var hello = TLSClientHello()
-        guard let version = r.u16(), r.skip(32),                              // random
-              let sessionLength = r.u8(), sessionLength <= 32, r.skip(Int(sessionLength)),
-              let cipherLength = r.u16(), cipherLength % 2 == 0,
-              var cipherReader = r.sub(Int(cipherLength)),
-              let compressionLength = r.u8(), r.skip(Int(compressionLength))
-        else { return nil }
+        guard let (version, ciphers) = readFixedPart(&r) else { return nil }
+        var cipherReader = ciphers
         hello.version = version
         hello.ciphers = cipherReader.u16List()
         guard r.isAtEnd || hello.readExtensions(&r) else { return nil }
         return hello
+    }
+
+    /// Whether `parse` will accept the body, checked without keeping anything: the packet
+    /// thread's test before it keeps a body to be parsed when the flow is concluded.
+    static func framingHolds(_ body: UnsafeRawBufferPointer) -> Bool {
+        var r = ByteReader(body)
+        guard readFixedPart(&r) != nil else { return false }
+        return r.isAtEnd || TLSHelloExtensions.forEach(&r, { _, _ in true }) != nil
+    }
+
+    /// legacy_version, random, session id, cipher suites and compression methods; the cipher
+    /// suites are returned unread. nil when a length runs past the end, the cipher list is
+    /// odd or the session id is over 32 bytes.
+    private static func readFixedPart(_ r: inout ByteReader) -> (version: UInt16, ciphers: ByteReader)? {
+        guard let version = r.u16(), r.skip(32),                              // random
+              let sessionLength = r.u8(), sessionLength <= 32, r.skip(Int(sessionLength)),
+              let cipherLength = r.u16(), cipherLength % 2 == 0,
+              let cipherReader = r.sub(Int(cipherLength)),
+              let compressionLength = r.u8(), r.skip(Int(compressionLength))
+        else { return nil }
+        return (version, cipherReader)
     }
 
     /// Reads the contents of one extension this type keeps; false when they are malformed.
