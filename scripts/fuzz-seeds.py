@@ -6,6 +6,7 @@
 
 Sources: every capture under captures/, and ../shared/corpus when present. Formats:
   packets   [link selector u8][time delta u8][length u16 BE][frame]...  (whole frames)
+  pcapfile  [variant u8][classic pcap records]...  (a file's records behind a chosen header)
   stream    [selector u8][length u16 BE][bytes]...  per TCP connection, selector bit 0 =
             direction (0 originator); datagram targets use the same with one datagram per chunk
 Needs tshark (scripts/setup --test) for the stream and datagram targets.
@@ -46,6 +47,7 @@ TARGETS = {
     "websocket": ("tcp", lambda first: first.startswith(b"GET ") and b"upgrade:" in first.lower()),
     "rdgateway": ("tcp", lambda first: first.startswith((b"RDG_OUT_DATA ", b"RDG_IN_DATA ", b"\x01\x00\x00\x00\x0e\x00"))),
     "derp": ("tcp", lambda first: first.startswith(b"GET ") and b"upgrade: derp" in first.lower()),
+    "pcapfile": ("pcapfile", None),
 }
 LINK_SELECTOR = {1: 0, 101: 1, 113: 2, 276: 3, 0: 4, 108: 5, 9: 6, 228: 7, 229: 8}
 
@@ -88,6 +90,17 @@ def packet_seeds(path):
     if seed:
         out.append(seed)
     return out
+
+def pcapfile_seeds(path):
+    """[variant 0: little-endian, microseconds, v2.4][records]: the first frames of an Ethernet
+    capture as classic pcap records, as FuzzHarness.pcapFile expects them."""
+    linktype, frames = classic_frames(path)
+    if linktype != 1 or not frames:
+        return []
+    seed = b"\0"
+    for i, f in enumerate(frames[:200]):
+        seed += struct.pack("<IIII", 1700000000 + i, 0, len(f), len(f)) + f
+    return [seed]
 
 def payload_streams(path, transport):
     fields = ["-e", "tcp.stream", "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport", "-e", "tcp.payload"] \
@@ -143,6 +156,8 @@ def main():
         for path in caps:
             if kind == "packets":
                 seeds = packet_seeds(path)
+            elif kind == "pcapfile":
+                seeds = pcapfile_seeds(path)
             else:
                 seeds = [stream_seed(s["chunks"]) for s in streams_of(path, kind).values()
                          if s["chunks"] and match(s["chunks"][0][1])]

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Entry points for the libFuzzer targets (scripts/fuzz) and for the regression tests that
 /// replay the inputs they found (Tests/…/FuzzRegressionTests). One function per parser family;
 /// each must survive any bytes without crashing, hanging or growing memory.
@@ -7,6 +13,7 @@ public enum FuzzHarness {
         case rdp, rdpeudp, rfb, teamviewer, nomachine, rustdesk, radmin
         case wireguard, openvpn, ipsec, stun, zerotier
         case websocket, rdgateway, derp
+        case pcapfile
 
         public func run(_ data: UnsafeRawBufferPointer) {
             switch self {
@@ -55,6 +62,7 @@ public enum FuzzHarness {
                 FuzzHarness.standardSet(data)
             case .rdgateway: FuzzHarness.dissector(RDGatewayDissector.self, data, over: .tcp(443))
             case .derp: FuzzHarness.dissector(DERPDissector.self, data, over: .tcp(443))
+            case .pcapfile: FuzzHarness.pcapFile(data)
             }
         }
     }
@@ -64,12 +72,7 @@ public enum FuzzHarness {
     public static func packets(_ data: UnsafeRawBufferPointer) {
         let linkTypes: [Int32] = [LinkType.ethernet, LinkType.raw, LinkType.linuxSLL, LinkType.linuxSLL2,
                                   LinkType.null, LinkType.loop, LinkType.ppp, LinkType.ipv4, LinkType.ipv6]
-        var config = FlowConfiguration()
-        config.maxFlows = 64
-        var reassembly = StreamReassembler.Limits()
-        reassembly.arenaBytes = 64 * 1024   // small: the fuzzer builds an engine per input
-        let engine = FlowEngine(configuration: config, dissectors: StandardDissectors(), reassembly: reassembly,
-                                sink: DiscardingSink())
+        let engine = smallEngine()
         var decoder = PacketDecoder()
         var packet = Packet()
         var r = ByteReader(data)
@@ -82,6 +85,46 @@ public enum FuzzHarness {
                                         timestampNs: ts, wireLength: wire, into: &packet)
             if result == .ok { engine.process(packet) } else { engine.countUndecoded(result, wireLength: wire) }
         }
+        engine.finish()
+    }
+
+    /// The flow engine with every standard dissector, sized small: the fuzzer builds one per
+    /// input.
+    private static func smallEngine() -> FlowEngine<StandardDissectors> {
+        var config = FlowConfiguration()
+        config.maxFlows = 64
+        var reassembly = StreamReassembler.Limits()
+        reassembly.arenaBytes = 64 * 1024
+        return FlowEngine(configuration: config, dissectors: StandardDissectors(), reassembly: reassembly,
+                          sink: DiscardingSink())
+    }
+
+    /// A classic pcap file read in place (MappedPcapFile) through the whole pipeline. The
+    /// input is [variant u8][records...]: the variant's bits pick the file header written in
+    /// front of the records (bits 0-1: little- or big-endian, micro- or nanoseconds; bit 2:
+    /// version 2.2, whose record lengths come the other way round; bit 3: a 96-byte snapshot
+    /// length).
+    public static func pcapFile(_ data: UnsafeRawBufferPointer) {
+        guard let variant = data.first else { return }
+        let bigEndian = variant & 1 != 0
+        let magic: UInt32 = variant & 2 != 0 ? 0xA1B2_3C4D : 0xA1B2_C3D4
+        let minor: UInt16 = variant & 4 != 0 ? 2 : 4
+        let snaplen: UInt32 = variant & 8 != 0 ? 96 : 262_144
+        func u32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: bigEndian ? v.bigEndian : v.littleEndian, Array.init) }
+        func u16(_ v: UInt16) -> [UInt8] { withUnsafeBytes(of: bigEndian ? v.bigEndian : v.littleEndian, Array.init) }
+        let header = u32(magic) + u16(2) + u16(minor) + u32(0) + u32(0) + u32(snaplen) + u32(1)
+
+        var template = Array("/tmp/farmwatch-fuzz-XXXXXX".utf8CString)
+        let fd = mkstemp(&template)
+        guard fd >= 0 else { return }
+        let path = String(cString: template)
+        defer { unlink(path) }
+        let written = header.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            + write(fd, data.baseAddress! + 1, data.count - 1)
+        close(fd)
+        guard written == header.count + data.count - 1, let source = try? PcapSource.openFile(path) else { return }
+        let engine = smallEngine()
+        _ = CaptureLoop(engine: engine, limits: CaptureLimits(), progress: nil).run(source)
         engine.finish()
     }
 
