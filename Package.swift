@@ -29,10 +29,13 @@ let package = Package(
             pkgConfig: "libmaxminddb",
             providers: [.apt(["libmaxminddb-dev"]), .brew(["libmaxminddb"])]
         ),
+        // One C builtin Swift lacks: a cache-line prefetch (MappedPcapFile reads ahead with it).
+        .target(name: "CPrefetch"),
         .target(
             name: "FarmwatchCore",
             dependencies: [
                 "CPcap",
+                "CPrefetch",
                 "CMaxMindDB",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

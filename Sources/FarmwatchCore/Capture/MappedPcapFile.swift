@@ -1,3 +1,4 @@
+import CPrefetch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -35,6 +36,11 @@ final class MappedPcapFile {
     static let maximumFrame = 262_144
     static let fileHeaderBytes = 24
     static let recordHeaderBytes = 16
+    /// Each record asks for the bytes one page ahead: the page's translation and first cache
+    /// line are under way before the decoder reaches them, where a frame would otherwise wait
+    /// on memory at every page boundary (7-10 % of the wall time of bench-full.pcap, A/B with
+    /// distances of 0, 1, 2, 4, 8 and 16 KiB).
+    static let prefetchDistance = 4096
     /// Pages behind the reading position are let go in steps of this many bytes: they stay in
     /// the page cache, but no longer count as this process's memory (its resident set would
     /// otherwise grow to the size of the file).
@@ -101,6 +107,7 @@ final class MappedPcapFile {
             guard size - offset >= Self.recordHeaderBytes else {
                 return .failed("truncated dump file; tried to read \(Self.recordHeaderBytes) header bytes, only got \(size - offset)")
             }
+            farmwatch_prefetch(base + min(offset &+ Self.prefetchDistance, size - 1))
             let seconds = Int64(field(offset))
             let fraction = Int64(field(offset + 4))
             var caplen = Int(field(offset + 8))
