@@ -78,7 +78,7 @@ final class QUICHostileInputTests: XCTestCase {
         XCTAssertEqual(facts(flow)?.serverAnswered, true)
         let restart = QUICTestPackets.initial(version: v1, dcid: serverCID, packetNumber: 0,
                                               frames: padded(QUICTestPackets.cryptoFrame(offset: 0, clientHello)))
-        XCTAssertEqual(QUICTestPackets.feed(restart, .originator, &flow), .done)
+        XCTAssertEqual(QUICTestPackets.feed(restart, .originator, &flow), .wantMore, "waits for the client's 1-RTT")
         XCTAssertEqual(facts(flow)?.version.name, "1")
         XCTAssertEqual(facts(flow)?.serverName, Array("example.com".utf8))
         XCTAssertEqual(flow.metadata?.parseErrors, 0)
@@ -126,15 +126,16 @@ final class QUICHostileInputTests: XCTestCase {
         }
     }
 
-    /// Initials that do not authenticate are counted; the flow is given up after a few.
+    /// Initials that do not authenticate are counted, and no more are tried after a few; the
+    /// packet thread looks at a bounded number of datagrams.
     func testGarbledInitialsAreCountedThenGivenUp() throws {
         var flow = QUICTestPackets.flow()
         var garbled = QUICTestPackets.rfc9001ClientInitial
         garbled[500] ^= 0x01
         var verdicts: [DissectorVerdict] = []
-        for _ in 0..<QUICDissector.failureLimit { verdicts.append(QUICTestPackets.feed(garbled, .originator, &flow)) }
+        for _ in 0..<QUICDissector.datagramLimit { verdicts.append(QUICTestPackets.feed(garbled, .originator, &flow)) }
         XCTAssertEqual(verdicts.last, .done)
-        XCTAssertEqual(verdicts.dropLast().filter { $0 == .wantMore }.count, QUICDissector.failureLimit - 1)
+        XCTAssertEqual(verdicts.dropLast().filter { $0 == .wantMore }.count, QUICDissector.datagramLimit - 1)
         XCTAssertEqual(flow.metadata?.parseErrors, UInt32(QUICDissector.failureLimit))
         XCTAssertEqual(facts(flow)?.decrypted, false)
     }
@@ -196,5 +197,29 @@ final class QUICHostileInputTests: XCTestCase {
                 }
             }
         }
+    }
+}
+
+extension QUICHostileInputTests {
+    /// The packet thread keeps a bounded number of client datagrams for the flow's end,
+    /// whatever the client sends: a flood of Initials costs no more than the limits.
+    func testKeptDatagramsAreBounded() throws {
+        var flow = QUICTestPackets.flow()
+        let initial = QUICTestPackets.rfc9001ClientInitial
+        for _ in 0..<QUICDissector.datagramLimit - 1 {
+            _ = initial.withUnsafeBytes {
+                QUICDissector.feed(StreamChunk(bytes: $0, direction: .originator, timestampNs: 1, streamOffset: 0,
+                                               afterGap: false, isDatagram: true),
+                                   flow: &flow, context: DissectorContext())
+            }
+        }
+        let facts = try XCTUnwrap(facts(flow))
+        XCTAssertEqual(facts.keptClientDatagrams.count, min(QUICDissector.keptDatagramLimit,
+                                                            QUICDissector.keptByteLimit / initial.count))
+        XCTAssertLessThanOrEqual(facts.keptClientBytes, QUICDissector.keptByteLimit)
+        XCTAssertNil(facts.serverName, "nothing is decrypted on the packet thread")
+        QUICDissector.conclude(facts, try XCTUnwrap(flow.metadata), DissectorContext())
+        XCTAssertEqual(facts.serverName, Array("example.com".utf8), "the flow's end reads the kept Initials")
+        XCTAssertTrue(facts.keptClientDatagrams.isEmpty)
     }
 }

@@ -111,7 +111,8 @@ final class QUICInitialTests: XCTestCase {
                                        (QUICTestPackets.rfc9369ClientInitial, QUICTestPackets.rfc9369ServerInitial, "2")] {
             var flow = QUICTestPackets.flow()
             XCTAssertEqual(QUICTestPackets.feed(client, .originator, &flow), .wantMore, "waits for the server")
-            XCTAssertEqual(QUICTestPackets.feed(server, .responder, &flow), .done)
+            XCTAssertEqual(QUICTestPackets.feed(server, .responder, &flow), .wantMore, "waits for the client's 1-RTT")
+            XCTAssertEqual(QUICTestPackets.feed(QUICTestPackets.clientShortHeader, .originator, &flow), .done)
             let facts = try XCTUnwrap(flow.metadata?.facts(StandardDissectors.quicSlot, as: QUICFacts.self))
             XCTAssertEqual(facts.version.name, name)
             XCTAssertTrue(facts.decrypted)
@@ -323,13 +324,23 @@ enum QUICTestPackets {
         return FlowState(key: FlowKey(packet: p, isAToB: &aToB), originatorIsA: aToB, serial: 1, timestampNs: 1)
     }
 
+    /// Feeds a datagram as the packet thread does, then opens the client Initials it kept, as
+    /// the flow's end would, so that each step's facts can be checked.
     static func feed(_ datagram: [UInt8], _ side: Direction, _ flow: inout FlowState) -> DissectorVerdict {
-        datagram.withUnsafeBytes {
+        let context = DissectorContext()
+        let verdict = datagram.withUnsafeBytes {
             QUICDissector.feed(StreamChunk(bytes: $0, direction: side, timestampNs: 1, streamOffset: 0,
                                            afterGap: false, isDatagram: true),
-                               flow: &flow, context: DissectorContext())
+                               flow: &flow, context: context)
         }
+        if let facts = flow.metadata?.facts(StandardDissectors.quicSlot, as: QUICFacts.self) {
+            QUICDissector.readKept(facts, flow.metadata, context)
+        }
+        return verdict
     }
+
+    /// A client 1-RTT datagram (short header, fixed bit set): the client's Initials are over.
+    static let clientShortHeader: [UInt8] = [0x40] + Array(repeating: 0x5A, count: 40)
 
     static func bytes(_ hex: String) -> [UInt8] {
         let digits = Array(hex.utf8).filter { $0 != 0x20 && $0 != 0x0A }

@@ -40,8 +40,8 @@ public final class QUICFacts: FlowFacts {
         return fingerprints
     }
 
-    /// The flow has ended: fingerprints through the context's cache (a client build sends the
-    /// same hello shape every time).
+    /// Once the ClientHello was read: fingerprints through the context's cache (a client
+    /// build sends the same hello shape every time).
     func conclude(_ context: DissectorContext) {
         guard fingerprints == nil, let hello = clientHello else { return }
         fingerprints = TLSClientFingerprints.cached(hello, transport: .quic, in: context).ja4
@@ -58,6 +58,10 @@ public final class QUICFacts: FlowFacts {
     var failures = 0
     /// The client sent a 1-RTT packet: its Initials are over.
     var clientFinishedInitials = false
+    /// Client datagrams holding Initials, kept by the packet thread until the flow is
+    /// concluded (`QUICDissector.conclude`), and their size.
+    var keptClientDatagrams: [[UInt8]] = []
+    var keptClientBytes = 0
 
     init(version: QUICVersion) {
         self.version = version
