@@ -38,9 +38,8 @@ extension TLSClientFingerprints {
         out.append(transport.marker)
         out.append(UInt8(hello.version >> 8))
         out.append(UInt8(hello.version & 0xFF))
-        for list in [hello.ciphers, hello.extensions, hello.supportedGroups, hello.signatureAlgorithms,
-                     hello.supportedVersions] {
-            // Each list behind its length, so that values cannot slide from one list to the next.
+        // Each list behind its length, so that values cannot slide from one list to the next.
+        func append(_ list: [UInt16]) {
             let lengthAt = out.count
             out.append(0)
             out.append(0)
@@ -53,6 +52,11 @@ extension TLSClientFingerprints {
             out[lengthAt] = UInt8(truncatingIfNeeded: n >> 8)
             out[lengthAt + 1] = UInt8(truncatingIfNeeded: n)
         }
+        append(hello.ciphers)
+        append(hello.extensions)
+        append(hello.supportedGroups)
+        append(hello.signatureAlgorithms)
+        append(hello.supportedVersions)
         out.append(UInt8(truncatingIfNeeded: hello.ecPointFormats.count))
         out += hello.ecPointFormats
         if let alpn = hello.alpn.first {
