@@ -36,10 +36,11 @@ final class MappedPcapFile {
     static let maximumFrame = 262_144
     static let fileHeaderBytes = 24
     static let recordHeaderBytes = 16
-    /// Each record asks for the bytes one page ahead: the page's translation and first cache
-    /// line are under way before the decoder reaches them, where a frame would otherwise wait
-    /// on memory at every page boundary (7-10 % of the wall time of bench-full.pcap, A/B with
-    /// distances of 0, 1, 2, 4, 8 and 16 KiB).
+    /// Each record asks for the bytes one page ahead, so that they are under way before the
+    /// decoder reaches them: the first read of a record's header is where the packet thread
+    /// waits on memory (perf annotate). Worth 2-4 % of the wall time of bench-full.pcap in
+    /// interleaved A/B runs (distances of 1 to 16 KiB alike; prefetching every line, or
+    /// MADV_POPULATE_READ ahead, measured no better).
     static let prefetchDistance = 4096
     /// Pages behind the reading position are let go in steps of this many bytes: they stay in
     /// the page cache, but no longer count as this process's memory (its resident set would
