@@ -24,6 +24,14 @@ public final class KVMSightings {
         sightings.append((address, ts, e))
     }
 
+    /// Takes another list's sightings after this one's (they were seen later), and empties it.
+    func absorb(_ other: KVMSightings) {
+        for s in other.sightings { note(address: s.address, at: s.timestampNs, s.evidence) }
+        dropped += other.dropped
+        other.sightings.removeAll()
+        other.seen.removeAll()
+    }
+
     /// Notes every sighting on the device table, in the order they were seen, and forgets them.
     func apply(to devices: DeviceTable) {
         for s in sightings { devices.noteKVM(address: s.address, at: s.timestampNs, s.evidence) }

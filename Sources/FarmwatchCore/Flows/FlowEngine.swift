@@ -337,23 +337,31 @@ public final class FlowEngine<Dissectors: DissectorSet> {
         expireIdle()
     }
 
-    private func end(_ slot: Int32, _ reason: FlowEndReason) {
+    private func end(_ slot: Int32, _ reason: FlowEndReason, concludingWith concluder: Dissectors? = nil) {
         let f = table.flows + Int(slot)
         f.pointee.activity.closeActive(at: f.pointee.lastTimestampNs)
         releaseStreams(f)
         stats.flowsEnded += 1
-        if concludesFlows { dissectors.flowEnding(&f.pointee) }
+        if concludesFlows {
+            dissectors.flowEnding(&f.pointee)
+        } else if let concluder {
+            concluder.flowEnding(&f.pointee)
+            f.pointee.concluded = true
+        }
         sink.flowEnded(f.pointee, reason: reason)
         table.remove(slot)
     }
 
     /// Ends every open flow in order of creation (end of input, or a signal in live capture).
-    public func finish() {
+    /// With `concluder` (an engine that leaves conclusions to its sink's thread), the flows are
+    /// concluded here with it before they are handed over: at the end of input the packet
+    /// thread has nothing else to do, and thousands of flows end at once.
+    public func finish(concludingWith concluder: Dissectors? = nil) {
         var live: [(UInt64, Int32)] = []
         live.reserveCapacity(table.count)
         table.forEachLive { live.append((table.flows[Int($0)].serial, $0)) }
         live.sort { $0.0 < $1.0 }
-        for (_, s) in live { end(s, .endOfInput) }
+        for (_, s) in live { end(s, .endOfInput, concludingWith: concluder) }
         sink.flush()
     }
 }

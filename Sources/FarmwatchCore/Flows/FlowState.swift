@@ -57,6 +57,9 @@ public struct FlowState {
 
     /// Dissectors still interested in this flow (bit per dissector of the engine's set).
     public var dissectorMask: UInt64 = 0
+    /// The dissectors' whole-flow conclusions were already drawn (`DissectorSet.flowEnding`),
+    /// by the packet thread at the end of input (`FlowEngine.finish(concludingWith:)`).
+    public var concluded = false
     public var metadata: FlowMetadata?
 
     /// Intrusive LRU links (slot indices, -1 = none) and the timeout class list the flow is on.

@@ -108,8 +108,12 @@ public enum AnalysisSession {
             StopSignals.liveSource = nil
         }
         progress?.finish()
-        engine.finish()
+        // The flows still open are concluded on this thread, beside the flow-end thread, which
+        // still has the last batches to work through.
+        let concluder = dissectors.concludingCopy()
+        engine.finish(concludingWith: concluder)
         flowEnd.finish()
+        if let concluder { dissectors.absorb(concluder) }
 
         var stats = RunStatistics(engine: engine.stats, reassembly: engine.reassemblyStats, openFlowsAtEnd: 0)
         stats.kernelReceived = loop.kernelReceived

@@ -78,7 +78,8 @@ public final class FlowEndThread: FlowSink {
             condition.unlock()
             // Concluded where they lie in the batch: a flow's state is a kilobyte, not copied.
             for i in batch.indices {
-                conclude(&batch[i].0)
+                // Flows the packet thread concluded itself (end of input) are only written.
+                if !batch[i].0.concluded { conclude(&batch[i].0) }
                 next.flowEnded(batch[i].0, reason: batch[i].1)
             }
         }

@@ -76,6 +76,11 @@ public protocol DissectorSet {
     func writeRunRecords(to w: JSONWriter)
     /// The same for the summary report: sections to print after it ("" for none).
     func runSummary() -> String
+    /// A set that draws the same conclusions (`flowEnding`) with state of its own, so that a
+    /// second thread can conclude flows beside the flow-end thread; nil when there is nothing
+    /// to gain. `absorb` brings what it gathered back before `concludeRun`.
+    func concludingCopy() -> Self?
+    func absorb(_ copy: Self)
 }
 
 /// Flow-only analysis: no payload is looked at, no stream is reassembled.
@@ -93,6 +98,9 @@ extension DissectorSet {
     public func flowEnding(_ flow: inout FlowState) {}
     /// No inner streams by default (flow-only analysis, sets made for tests).
     public func innerStreamMask(_ flow: FlowState) -> UInt64 { 0 }
+    /// No conclusions to share out by default (flow-only analysis, sets made for tests).
+    public func concludingCopy() -> Self? { nil }
+    public func absorb(_ copy: Self) {}
     /// No run records by default (flow-only analysis, sets made for tests).
     public func concludeRun() {}
     public func writeRunRecords(to w: JSONWriter) {}

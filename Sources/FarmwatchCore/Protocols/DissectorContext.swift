@@ -31,6 +31,12 @@ public final class DissectorContext {
     /// extensions, so they cost two hashes per hello.
     public let ja4AllForms: Bool
 
+    /// A context for concluding flows on another thread: the same names, devices, catalogue
+    /// and options (read there, never written), with caches and KVM sightings of its own.
+    func sibling() -> DissectorContext {
+        DissectorContext(names: names, devices: devices, signatures: signatures, ja4AllForms: ja4AllForms)
+    }
+
     public init(names: DNSNameCache = DNSNameCache(), devices: DeviceTable = DeviceTable(),
                 signatures: SignatureMatcher = SignatureMatcher(SignatureCatalogue()), ja4AllForms: Bool = false) {
         self.names = names

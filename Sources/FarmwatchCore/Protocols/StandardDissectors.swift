@@ -157,6 +157,15 @@ public struct StandardDissectors: DissectorSet {
         FlowSignatureClassifier.classify(&flow, context.signatures, kvm: context.kvmSightings)
     }
 
+    /// The same dissectors over a sibling context (caches and KVM sightings of its own).
+    public func concludingCopy() -> StandardDissectors? {
+        StandardDissectors(context: context.sibling())
+    }
+
+    public func absorb(_ copy: StandardDissectors) {
+        context.kvmSightings.absorb(copy.context.kvmSightings)
+    }
+
     /// The device table, once every flow has ended.
     public func writeRunRecords(to w: JSONWriter) {
         concludeRun()
