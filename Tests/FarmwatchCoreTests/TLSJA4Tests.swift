@@ -132,3 +132,31 @@ final class TLSJA4Tests: XCTestCase {
         XCTAssertEqual(TLSCipherSuiteNames.name(0x0A0A), "0x0a0a")
     }
 }
+
+extension TLSJA4Tests {
+    /// A client that shuffles its extensions (Chrome, Firefox) gets, through the context's
+    /// caches, exactly the fingerprints computed afresh: the same JA4, its own JA3 for each
+    /// wire order. Its shuffled hellos are not kept by wire order; a hello in a new shape is.
+    func testShuffledHellosThroughTheCaches() {
+        let context = DissectorContext()
+        let first = Self.specHello()
+        var shuffled = first
+        shuffled.extensions = Array(first.extensions.reversed())
+        for hello in [first, shuffled, shuffled, first] {
+            let cached = TLSClientFingerprints.cached(hello, transport: .tcp, in: context)
+            let fresh = TLSClientFingerprints(hello, transport: .tcp)
+            XCTAssertEqual(cached.ja4.ja4, fresh.ja4.ja4)
+            XCTAssertEqual(cached.ja4.raw, fresh.ja4.raw)
+            XCTAssertEqual(cached.ja3String, fresh.ja3String)
+            XCTAssertEqual(cached.ja3, fresh.ja3)
+        }
+        XCTAssertNotEqual(TLSClientFingerprints(first, transport: .tcp).ja3,
+                          TLSClientFingerprints(shuffled, transport: .tcp).ja3, "JA3 follows the wire order")
+        XCTAssertEqual(context.clientFingerprints.count, 1, "the shuffled order is not kept")
+        XCTAssertEqual(context.clientJA4.count, 1)
+        var other = first
+        other.ciphers.removeLast()
+        _ = TLSClientFingerprints.cached(other, transport: .tcp, in: context)
+        XCTAssertEqual(context.clientFingerprints.count, 2, "a new shape is kept")
+    }
+}

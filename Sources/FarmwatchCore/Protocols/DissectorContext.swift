@@ -20,6 +20,8 @@ public final class DissectorContext {
     /// JA4 and JA3 by ClientHello shape (`TLSClientFingerprints.shape`): a client build sends
     /// the same shape on every connection.
     let clientFingerprints = BoundedCache<ByteKey, TLSClientFingerprints>(capacity: 1024)
+    /// JA4 by the hello's shape with its extensions sorted (`TLSClientFingerprints.cached`).
+    let clientJA4 = BoundedCache<ByteKey, TLSClientFingerprints.JA4Forms>(capacity: 1024)
     /// JA4's sorted forms by their raw text: the part of a shuffling client's fingerprint
     /// that repeats (see `JA4.fingerprint`).
     let ja4SortedForms = BoundedCache<ByteKey, (ja4: String, raw: String)>(capacity: 1024)

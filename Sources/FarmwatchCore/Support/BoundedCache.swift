@@ -36,13 +36,25 @@ final class BoundedCache<Key: Hashable, Value> {
     /// The value kept for `key`, or the one `make` computes (then kept, the least recently
     /// used entry making room for it).
     func value(for key: Key, orMake make: () -> Value) -> Value {
-        if let i = slots[key] {
-            hits += 1
-            touch(i)
-            return entries[Int(i)].value
-        }
-        misses += 1
+        if let known = value(for: key) { return known }
         let value = make()
+        insert(key, value)
+        return value
+    }
+
+    /// The value kept for `key`, if any (counted as a hit or a miss).
+    func value(for key: Key) -> Value? {
+        guard let i = slots[key] else {
+            misses += 1
+            return nil
+        }
+        hits += 1
+        touch(i)
+        return entries[Int(i)].value
+    }
+
+    /// Keeps `value` for `key` (not already kept), the least recently used entry making room.
+    func insert(_ key: Key, _ value: Value) {
         let i: Int32
         if entries.count < capacity {
             i = Int32(entries.count)
@@ -56,7 +68,6 @@ final class BoundedCache<Key: Hashable, Value> {
         }
         slots[key] = i
         pushNewest(i)
-        return value
     }
 
     private func touch(_ i: Int32) {

@@ -2,7 +2,8 @@
 /// when asked for) and JA3 with its input string. Computed once per hello (the catalogue and
 /// the output both read them).
 public struct TLSClientFingerprints: Sendable {
-    public var ja4: (ja4: String, raw: String, original: String?, originalRaw: String?)
+    public typealias JA4Forms = (ja4: String, raw: String, original: String?, originalRaw: String?)
+    public var ja4: JA4Forms
     public var ja3String: String
     public var ja3: String
 
@@ -12,7 +13,13 @@ public struct TLSClientFingerprints: Sendable {
 
     init(_ hello: TLSClientHello, transport: JA4Transport,
          sortedForms: BoundedCache<ByteKey, (ja4: String, raw: String)>?, originalForms: Bool) {
-        ja4 = JA4.fingerprint(hello, transport: transport, sortedForms: sortedForms, originalForms: originalForms)
+        self.init(ja4: JA4.fingerprint(hello, transport: transport, sortedForms: sortedForms, originalForms: originalForms),
+                  ja3Of: hello)
+    }
+
+    /// JA4 known already; JA3 computed from the hello.
+    init(ja4: JA4Forms, ja3Of hello: TLSClientHello) {
+        self.ja4 = ja4
         ja3String = JA3.string(hello)
         ja3 = JA3.hash(ja3String)
     }
@@ -22,16 +29,35 @@ extension TLSClientFingerprints {
     /// The fingerprints of `hello` through the context's cache (keyed by `shape`), with the
     /// original JA4 forms when the run asked for them: what a flow is concluded with.
     static func cached(_ hello: TLSClientHello, transport: JA4Transport, in context: DissectorContext) -> TLSClientFingerprints {
-        context.clientFingerprints.value(for: ByteKey(shape(of: hello, transport: transport))) {
-            TLSClientFingerprints(hello, transport: transport, sortedForms: context.ja4SortedForms,
-                                  originalForms: context.ja4AllForms)
+        let wireKey = ByteKey(shape(of: hello, transport: transport, sortingExtensions: false))
+        if let known = context.clientFingerprints.value(for: wireKey) { return known }
+        guard !context.ja4AllForms else {
+            // The original JA4 forms follow the wire order: kept by it alone.
+            let f = TLSClientFingerprints(hello, transport: transport, sortedForms: context.ja4SortedForms,
+                                          originalForms: true)
+            context.clientFingerprints.insert(wireKey, f)
+            return f
         }
+        // Chrome and Firefox send their extensions in a new order on every connection, so by
+        // wire order their hellos always miss. JA4 sorts the extensions: it is looked up by the
+        // sorted shape, and only JA3, which follows the wire order, is computed. Such hellos
+        // are not kept by wire order, where they would only push the other clients out.
+        let sortedKey = ByteKey(shape(of: hello, transport: transport, sortingExtensions: true))
+        if let ja4 = context.clientJA4.value(for: sortedKey) {
+            return TLSClientFingerprints(ja4: ja4, ja3Of: hello)
+        }
+        let f = TLSClientFingerprints(hello, transport: transport, sortedForms: context.ja4SortedForms,
+                                      originalForms: false)
+        context.clientJA4.insert(sortedKey, f.ja4)
+        context.clientFingerprints.insert(wireKey, f)
+        return f
     }
 
     /// What the fingerprints are computed from, GREASE left out as they leave it out, as one
     /// byte string: two hellos with the same shape have the same fingerprints (the key of the
-    /// context's cache; the random, session id and key shares are not part of it).
-    static func shape(of hello: TLSClientHello, transport: JA4Transport) -> [UInt8] {
+    /// context's cache; the random, session id and key shares are not part of it). With
+    /// `sortingExtensions`, what JA4 alone depends on, since it sorts the extensions itself.
+    static func shape(of hello: TLSClientHello, transport: JA4Transport, sortingExtensions: Bool) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(2 * (hello.ciphers.count + hello.extensions.count + hello.supportedGroups.count
             + hello.signatureAlgorithms.count + hello.supportedVersions.count) + hello.ecPointFormats.count + 32)
@@ -53,7 +79,7 @@ extension TLSClientFingerprints {
             out[lengthAt + 1] = UInt8(truncatingIfNeeded: n)
         }
         append(hello.ciphers)
-        append(hello.extensions)
+        append(sortingExtensions ? hello.extensions.sorted() : hello.extensions)
         append(hello.supportedGroups)
         append(hello.signatureAlgorithms)
         append(hello.supportedVersions)
