@@ -2,10 +2,10 @@ import CPcap
 import Foundation
 
 /// Reads a capture file that cannot be mapped (pcapng; see MappedPcapFile) on a thread of its
-/// own and hands its frames over in chunks. A live
-/// capture gets this from the kernel, whose ring buffer fills while farmwatch works; a file
-/// otherwise costs the packet thread every read system call and every libpcap copy, about a
-/// sixth of its time (perf, bench-full.pcap). Not for pipes: a chunk waits until it is full.
+/// own and hands its frames over in chunks. A live capture gets this from the kernel, whose
+/// ring buffer fills while farmwatch works; a file otherwise costs the packet thread every
+/// read system call and every libpcap copy, about a sixth of its time (perf, bench-full.pcap).
+/// Not for pipes: a chunk waits until it is full.
 ///
 /// Bounded: `chunkCount` chunks of about `chunkBytes` each circulate between the two threads
 /// (a frame larger than a chunk gets a chunk grown to fit). Order is kept: chunks are taken

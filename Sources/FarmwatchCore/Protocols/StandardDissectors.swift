@@ -145,8 +145,9 @@ public struct StandardDissectors: DissectorSet {
     }
 
     /// Whole-flow conclusions, off the packet thread in a run: TLS hellos and certificates,
-    /// QUIC Initials, and TLS/QUIC fingerprints from what the dissectors kept, SSH's use from its shape, Tor from its link
-    /// certificates, then the catalogue's names, certificates, ALPN and port hints.
+    /// QUIC Initials, and TLS/QUIC fingerprints from what the dissectors kept, SSH's use from
+    /// its shape, Tor from its link certificates, then the catalogue's names, certificates,
+    /// ALPN and port hints.
     public func flowEnding(_ flow: inout FlowState) {
         if let m = flow.metadata {
             m.facts(Self.tlsSlot, as: TLSFacts.self)?.conclude(m, context)

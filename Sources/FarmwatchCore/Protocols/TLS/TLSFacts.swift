@@ -57,8 +57,9 @@ public final class TLSFacts: FlowFacts {
     /// The flow has ended: reads what the packet thread only kept, through the context's
     /// caches (a server sends the same chain to every client; a client build the same hello
     /// shape): the ClientHello (its server name, its malformed extensions), the certificate
-    /// chains, counting the ones that do not parse, and the fingerprints. Runs once, off the packet thread, before the catalogue or the output
-    /// read these facts (StandardDissectors.flowEnding).
+    /// chains, counting the ones that do not parse, and the fingerprints. Runs once, off the
+    /// packet thread, before the catalogue or the output read these facts
+    /// (StandardDissectors.flowEnding).
     func conclude(_ metadata: FlowMetadata, _ context: DissectorContext) {
         if let body = clientHelloBody {
             clientHelloBody = nil
