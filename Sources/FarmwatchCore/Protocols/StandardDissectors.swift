@@ -144,12 +144,13 @@ public struct StandardDissectors: DissectorSet {
         run(DERPDissector.self, bit: Self.derpBit, chunk, &flow, context)
     }
 
-    /// Whole-flow conclusions, off the packet thread in a run: TLS hellos and certificates,
-    /// QUIC Initials, and TLS/QUIC fingerprints from what the dissectors kept, SSH's use from
+    /// Whole-flow conclusions, off the packet thread in a run: DNS messages, TLS hellos and
+    /// certificates, QUIC Initials, and TLS/QUIC fingerprints from what the dissectors kept, SSH's use from
     /// its shape, Tor from its link certificates, then the catalogue's names, certificates,
     /// ALPN and port hints.
     public func flowEnding(_ flow: inout FlowState) {
         if let m = flow.metadata {
+            m.facts(Self.dnsSlot, as: DNSFacts.self)?.conclude(m)
             m.facts(Self.tlsSlot, as: TLSFacts.self)?.conclude(m, context)
             if let quic = m.facts(Self.quicSlot, as: QUICFacts.self) { QUICDissector.conclude(quic, m, context) }
         }

@@ -64,23 +64,13 @@ public enum DNSDissector: Dissector {
         return DNSMessageReader.headerIsPlausible(h, strict: false)
     }
 
-    /// One whole message: into the flow's transactions and the name cache; a malformed one is
-    /// counted on the flow (what parsed before the fault is still used).
+    /// One whole message: kept on the flow for its transactions (parsed when the flow ends,
+    /// off the packet thread: `DNSFacts.conclude`), and its answers' addresses into the name
+    /// cache now, where the next flow looks them up.
     static func handle(_ bytes: UnsafeRawBufferPointer, at ts: Int64, _ facts: DNSFacts,
                        _ flow: inout FlowState, _ context: DissectorContext) {
-        // Past the transaction cap only responses have a use (the name cache): a query is
-        // counted without being parsed.
-        if facts.isFull && bytes.count > 2 && bytes[2] & 0x80 == 0 {
-            facts.countUnrecorded()
-            return
-        }
-        guard let m = DNSMessage(bytes) else {
-            flow.metadata?.parseErrors += 1
-            return
-        }
-        if m.malformed { flow.metadata?.parseErrors += 1 }
-        facts.record(m, at: ts)
-        learnAddresses(m, ownerNames: false, into: context.names, at: ts)
+        facts.keep(bytes, at: ts, flow.metadata)
+        learnAddresses(bytes, ownerNames: false, into: context.names, at: ts)
     }
 
     /// Puts the addresses a response gives (A, AAAA, SVCB/HTTPS hints in its answer section)
@@ -88,11 +78,36 @@ public enum DNSDissector: Dissector {
     /// for before any CNAME chain (Zeek's `query` for the `answers`); for mDNS and LLMNR
     /// (`ownerNames`) each record's own name, since their answers announce host names and may
     /// answer no question at all. Error responses give nothing.
-    static func learnAddresses(_ m: DNSMessage, ownerNames: Bool, into cache: DNSNameCache, at ts: Int64) {
-        guard m.header.isResponse, m.header.rcode == 0 else { return }
-        let asked = ownerNames ? nil : m.questions.first?.name
-        for r in m.records where r.section == .answer || (ownerNames && r.section == .additional) {
-            r.data.addresses { cache.insert($0, name: asked ?? r.name, ttl: r.ttl, at: ts) }
+    /// Walks the message in place: names are decoded only for a record that gives an address,
+    /// and records of other types are not decoded at all (a fault in one is counted when the
+    /// message is parsed whole); the walk stops at the first fault it meets.
+    static func learnAddresses(_ message: UnsafeRawBufferPointer, ownerNames: Bool, into cache: DNSNameCache, at ts: Int64) {
+        guard var m = DNSMessageReader(message), m.header.isResponse, m.header.rcode == 0 else { return }
+        guard ownerNames || m.header.answerCount > 0 else { return }
+        // The first question, decoded at the first address (it starts right after the header).
+        var asked: [UInt8]?
+        var askedRead = ownerNames || m.header.questionCount == 0
+        var skipper = DNSNameSkipper()
+        while let r = m.nextRecord(name: &skipper) {
+            guard r.section == .answer || (ownerNames && r.section == .additional) else {
+                if ownerNames { continue } else { return }
+            }
+            switch r.type {
+            case DNSType.a, DNSType.aaaa, DNSType.svcb, DNSType.https: break
+            default: continue
+            }
+            guard let data = DNSRData(type: r.type, rdata: r.rdata, message: message) else { return }
+            data.addresses { address in
+                if !askedRead {
+                    askedRead = true
+                    var offset = DNSMessageReader.headerSize
+                    asked = DNSName.text(message, at: &offset)
+                }
+                var offset = r.nameOffset
+                if let name = asked ?? DNSName.text(message, at: &offset) {
+                    cache.insert(address, name: name, ttl: r.ttl, at: ts)
+                }
+            }
         }
     }
 }

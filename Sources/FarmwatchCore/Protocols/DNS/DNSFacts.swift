@@ -2,9 +2,17 @@
 /// question, or either alone when the other was not seen), in Zeek's dns.log vocabulary.
 /// Bounded: the first `maxTransactions` are kept, later messages only counted (they still
 /// feed the name cache); each keeps at most `maxAnswers` answers.
+/// The packet thread only copies each message (`keep`); they are parsed into transactions
+/// when the flow ends (`conclude`), on the thread that writes the record.
 public final class DNSFacts: FlowFacts {
     public static let maxTransactions = 32
     public static let maxAnswers = 32
+    /// Bytes of messages held unparsed. One query and its answer fit many times over; when a
+    /// message would overflow it, the held ones are parsed there and then (on the packet
+    /// thread, as all were before), so that a busy flow costs memory only up to this.
+    static let maxPendingBytes = 4_096
+    /// Each held message is preceded by its timestamp and its length.
+    private static let pendingHeaderSize = MemoryLayout<Int64>.size + MemoryLayout<UInt32>.size
 
     public struct Answer {
         public var type: UInt16
@@ -68,7 +76,59 @@ public final class DNSFacts: FlowFacts {
 
     var isFull: Bool { transactions.count >= DNSFacts.maxTransactions }
 
-    func countUnrecorded() { messagesNotRecorded += 1 }
+    /// Messages not parsed yet, in the order they came: timestamp, length, bytes.
+    private var pending: [UInt8] = []
+
+    /// Holds one message for `conclude`; parses the held ones first when it would not fit,
+    /// and a message larger than the whole budget at once.
+    func keep(_ message: UnsafeRawBufferPointer, at ts: Int64, _ metadata: FlowMetadata?) {
+        let size = DNSFacts.pendingHeaderSize + message.count
+        if pending.count + size > DNSFacts.maxPendingBytes {
+            conclude(metadata)
+            if size > DNSFacts.maxPendingBytes {
+                parse(message, at: ts, metadata)
+                return
+            }
+        }
+        if pending.isEmpty { pending.reserveCapacity(max(512, size)) }
+        withUnsafeBytes(of: ts.littleEndian) { pending.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt32(message.count).littleEndian) { pending.append(contentsOf: $0) }
+        pending.append(contentsOf: message)
+    }
+
+    /// Parses the held messages into transactions, in the order they came, counting the
+    /// malformed ones on the flow.
+    func conclude(_ metadata: FlowMetadata?) {
+        guard !pending.isEmpty else { return }
+        pending.withUnsafeBytes { held in
+            var offset = 0
+            while offset < held.count {
+                let ts = Int64(littleEndian: held.loadUnaligned(fromByteOffset: offset, as: Int64.self))
+                let length = Int(UInt32(littleEndian: held.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self)))
+                let start = offset + DNSFacts.pendingHeaderSize
+                parse(UnsafeRawBufferPointer(rebasing: held[start..<(start + length)]), at: ts, metadata)
+                offset = start + length
+            }
+        }
+        pending = []
+    }
+
+    /// One message into the transactions. Past the transaction cap a query is only counted,
+    /// without being parsed: only a response can still complete a transaction.
+    private func parse(_ bytes: UnsafeRawBufferPointer, at ts: Int64, _ metadata: FlowMetadata?) {
+        if isFull && bytes.count > 2 && bytes[2] & 0x80 == 0 {
+            countUnrecorded()
+            return
+        }
+        guard let m = DNSMessage(bytes, recordNames: false) else {
+            metadata?.parseErrors += 1
+            return
+        }
+        if m.malformed { metadata?.parseErrors += 1 }
+        record(m, at: ts)
+    }
+
+    private func countUnrecorded() { messagesNotRecorded += 1 }
 
     /// Adds a message: a response completes the latest open query with its id and question.
     func record(_ m: DNSMessage, at ts: Int64) {
@@ -120,7 +180,14 @@ public final class DNSFacts: FlowFacts {
             w.field("TC", t.truncated)
             w.field("RA", t.recursionAvailable)
             w.key("answers"); w.beginArray()
-            for a in t.answers { w.string(bytes: a.data.presentation) }
+            for a in t.answers {
+                // An address (most answers) written as addresses are, without an array for it.
+                if case .address(let address) = a.data {
+                    w.ip(address)
+                } else {
+                    w.string(bytes: a.data.presentation)
+                }
+            }
             w.endArray()
             w.key("TTLs"); w.beginArray()
             for a in t.answers { w.int(a.ttl) }

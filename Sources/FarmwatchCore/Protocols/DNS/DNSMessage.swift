@@ -33,6 +33,8 @@ public enum DNSSection: UInt8 {
 /// exactly RDLENGTH bytes (names in it may point anywhere earlier in the message).
 struct DNSRecordHeader {
     var section: DNSSection
+    /// Where the owner name starts in the message (to decode it only when it is needed).
+    var nameOffset: Int
     var type: UInt16
     var rrClass: UInt16
     var ttl: UInt32
@@ -46,6 +48,8 @@ struct DNSMessageReader {
     /// More records than any answer a client acts on; a message claiming more (a zone
     /// transfer, or a hostile count) is read this far and no further.
     static let maxRecords = 512
+    /// The fixed header; the first question starts right after it.
+    static let headerSize = 12
 
     let message: UnsafeRawBufferPointer
     let header: DNSHeader
@@ -94,7 +98,8 @@ struct DNSMessageReader {
     mutating func nextRecord<S: DNSNameSink>(name: inout S) -> DNSRecordHeader? {
         skipQuestions()
         guard !malformed, recordsRead < recordCount, recordsRead < DNSMessageReader.maxRecords else { return nil }
-        var offset = reader.offset
+        let nameOffset = reader.offset
+        var offset = nameOffset
         guard DNSName.read(message, at: &offset, into: &name) else { malformed = true; return nil }
         reader = ByteReader(message, from: offset)
         guard let type = reader.u16(), let rrClass = reader.u16(), let ttl = reader.u32(),
@@ -111,7 +116,8 @@ struct DNSMessageReader {
             section = .additional
         }
         recordsRead += 1
-        return DNSRecordHeader(section: section, type: type, rrClass: rrClass, ttl: ttl, rdata: rdata)
+        return DNSRecordHeader(section: section, nameOffset: nameOffset, type: type, rrClass: rrClass, ttl: ttl,
+                               rdata: rdata)
     }
 
     /// A known opcode (QUERY, IQUERY, STATUS, NOTIFY, UPDATE), no error code on a query, and
@@ -169,8 +175,10 @@ public struct DNSMessage {
     /// Something ran past the message or was invalid (counted as a parse error on the flow).
     public var malformed = false
 
-    /// nil when the bytes do not even hold a header.
-    public init?(_ bytes: UnsafeRawBufferPointer) {
+    /// nil when the bytes do not even hold a header. Without `recordNames` every record's
+    /// name is left empty (still validated): DNS transactions report the question's name and
+    /// the answers' data, and a name decoded for nothing costs an allocation per record.
+    public init?(_ bytes: UnsafeRawBufferPointer, recordNames: Bool = true) {
         guard var m = DNSMessageReader(bytes) else { return nil }
         header = m.header
         // One allocation per list, sized from the header (bounded: a count can lie).
@@ -181,16 +189,28 @@ public struct DNSMessage {
             questions.append(DNSQuestion(name: name.bytes, type: q.type, qclass: q.qclass))
             name = DNSNameText()
         }
-        while let r = m.nextRecord(name: &name) {
+        if recordNames {
+            readRecords(&m, bytes, into: &name) { sink in
+                defer { sink = DNSNameText() }
+                return sink.bytes
+            }
+        } else {
+            var skipper = DNSNameSkipper()
+            readRecords(&m, bytes, into: &skipper) { _ in [] }
+        }
+        // Bytes after the last record are tolerated (padding), a short message is not.
+        malformed = malformed || m.malformed
+    }
+
+    private mutating func readRecords<S: DNSNameSink>(_ m: inout DNSMessageReader, _ bytes: UnsafeRawBufferPointer,
+                                                      into sink: inout S, takeName: (inout S) -> [UInt8]) {
+        while let r = m.nextRecord(name: &sink) {
             guard let data = DNSRData(type: r.type, rdata: r.rdata, message: bytes) else {
                 malformed = true
                 break
             }
-            records.append(DNSRecord(section: r.section, name: name.bytes, type: r.type,
+            records.append(DNSRecord(section: r.section, name: takeName(&sink), type: r.type,
                                      rrClass: r.rrClass, ttl: r.ttl, data: data))
-            name = DNSNameText()
         }
-        // Bytes after the last record are tolerated (padding), a short message is not.
-        malformed = malformed || m.malformed
     }
 }

@@ -25,7 +25,7 @@ public enum MDNSDissector: Dissector {
         }
         if m.malformed { flow.metadata?.parseErrors += 1 }
         facts.add(m)
-        DNSDissector.learnAddresses(m, ownerNames: true, into: context.names, at: chunk.timestampNs)
+        DNSDissector.learnAddresses(chunk.bytes, ownerNames: true, into: context.names, at: chunk.timestampNs)
         noteDevice(m, llmnr: llmnr, chunk, flow, context.devices)
         return .wantMore
     }
