@@ -220,6 +220,34 @@ final class FlowEngineTests: XCTestCase {
         XCTAssertEqual(Set(survivors), Set((49_000..<50_000).map { UInt32($0) }))
     }
 
+    /// The index starts small and doubles as flows open: 40,000 flows open at once (the index
+    /// doubles twice past its 16,384 starting entries) are each still found by their next
+    /// packet, whether they were indexed before or after a doubling, and a flow that ended
+    /// in between leaves no stale entry behind.
+    func testFlowsAreFoundAcrossIndexGrowth() {
+        var config = FlowConfiguration()
+        config.maxFlows = 100_000
+        let sink = CollectingSink()
+        let engine = FlowEngine(configuration: config, dissectors: NoDissectors(), sink: sink)
+        let n = 40_000
+        func packet(_ i: Int, reply: Bool, at t: Int64) -> Packet {
+            var p = b.udp(!reply, len: 10, at: 1)
+            let host = IPAddress(v4: 0x0A00_0000 | UInt32(i))
+            if reply { p.dst = host; p.dstPort = UInt16(truncatingIfNeeded: 1024 + i) } else {
+                p.src = host; p.srcPort = UInt16(truncatingIfNeeded: 1024 + i)
+            }
+            p.timestampNs = 1_000_000_000 + t
+            return p
+        }
+        for i in 0..<n { engine.process(packet(i, reply: false, at: Int64(i))) }
+        XCTAssertEqual(engine.openFlows, n)
+        for i in 0..<n { engine.process(packet(i, reply: true, at: Int64(n + i))) }
+        XCTAssertEqual(engine.stats.flowsCreated, UInt64(n), "every reply found its flow")
+        engine.finish()
+        XCTAssertEqual(sink.flows.count, n)
+        XCTAssertTrue(sink.flows.allSatisfy { $0.0.orig.packets == 1 && $0.0.resp.packets == 1 })
+    }
+
     func testIdleExpiryOrderAndReasons() {
         // Many short UDP flows over 10 minutes of packet time: all but the last minute's expire.
         var pkts: [Packet] = []

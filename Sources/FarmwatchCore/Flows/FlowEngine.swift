@@ -1,7 +1,8 @@
 /// Receives each flow when it ends (timeout, close, eviction, end of input). Called once per
 /// flow, never per packet.
 public protocol FlowSink: AnyObject {
-    func flowEnded(_ flow: FlowState, reason: FlowEndReason)
+    /// The flow is handed over (moved, not copied: see `FlowTable.take`).
+    func flowEnded(_ flow: consuming FlowState, reason: FlowEndReason)
     /// Called after each expiry pass and at the end: a sink that batches passes on what it holds.
     func flush()
 }
@@ -98,13 +99,24 @@ public final class FlowEngine<Dissectors: DissectorSet> {
     }
 
     /// Accounts one decoded packet to its flow (and a tunnel's UDP carrier to its own flow).
-    @inline(__always)
     public func process(_ p: Packet) {
+        var q = p
+        process(decoded: &q)
+    }
+
+    /// `process` for the capture loop, which decodes every frame into one reused packet:
+    /// `inout` only so that the 300-byte packet is passed by address rather than copied on
+    /// every frame (it is not changed).
+    @inline(__always)
+    func process(decoded p: inout Packet) {
         stats.packets += 1
         stats.flowPackets += 1
         stats.bytes &+= UInt64(p.wireLength)
-        if p.carrier.present { account(carrierPacket(p)) }
-        account(p)
+        if p.carrier.present {
+            var carrier = carrierPacket(p)
+            account(&carrier)
+        }
+        account(&p)
     }
 
     /// The tunnel's carrier datagram as a packet of its own: outer addresses, the carrier's
@@ -130,8 +142,9 @@ public final class FlowEngine<Dissectors: DissectorSet> {
         return q
     }
 
+    /// `inout`, as the calls below: a packet is passed by address, never copied (not changed).
     @inline(__always)
-    private func account(_ p: Packet) {
+    private func account(_ p: inout Packet) {
         var ts = p.timestampNs
         if stats.firstTimestampNs == 0 { stats.firstTimestampNs = ts }
         if ts < clockNs {
@@ -167,7 +180,7 @@ public final class FlowEngine<Dissectors: DissectorSet> {
         }
         let f = table.flows + Int(slot)
         let side: Direction = isAToB == f.pointee.originatorIsA ? .originator : .responder
-        update(f, side, p, ts)
+        update(f, side, &p, ts)
         // Moving a flow to its list's tail on every packet costs cache misses on its
         // neighbours; the lists only need to be ordered to within the expiry granularity.
         let newClass = timeoutClass(of: f)
@@ -186,23 +199,24 @@ public final class FlowEngine<Dissectors: DissectorSet> {
         serial += 1
         stats.flowsCreated += 1
         let (senderIsOriginator, flipped) = FlowEngine.senderIsOriginator(p)
-        var state = FlowState(key: key, originatorIsA: senderIsOriginator == isAToB,
-                              serial: serial, timestampNs: ts)
-        state.roleFlipped = flipped
-        if flipped { state.history.noteFlipped() }
-        if p.tunnel != .none {
-            state.outerSrc = senderIsOriginator ? p.outerSrc : p.outerDst
-            state.outerDst = senderIsOriginator ? p.outerDst : p.outerSrc
+        let slot = table.insert(hash: h) { f in
+            f.initialize(to: FlowState(key: key, originatorIsA: senderIsOriginator == isAToB,
+                                       serial: serial, timestampNs: ts))
+            f.pointee.roleFlipped = flipped
+            if flipped { f.pointee.history.noteFlipped() }
+            if p.tunnel != .none {
+                f.pointee.outerSrc = senderIsOriginator ? p.outerSrc : p.outerDst
+                f.pointee.outerDst = senderIsOriginator ? p.outerDst : p.outerSrc
+            }
+            dissectors.flowStarted(&f.pointee, firstPacket: p)
+            f.pointee.timeoutClass = initialClass(p)
         }
-        dissectors.flowStarted(&state, firstPacket: p)
-        state.timeoutClass = initialClass(p)
-        let slot = table.insert(state, hash: h)
         if table.count > stats.maxConcurrentFlows { stats.maxConcurrentFlows = table.count }
         return slot
     }
 
     @inline(__always)
-    private func update(_ f: UnsafeMutablePointer<FlowState>, _ side: Direction, _ p: Packet, _ ts: Int64) {
+    private func update(_ f: UnsafeMutablePointer<FlowState>, _ side: Direction, _ p: inout Packet, _ ts: Int64) {
         let previous = f.pointee.lastTimestampNs
         f.pointee.activity.note(timestampNs: ts, previousNs: previous, idleThresholdNs: activityGapNs)
         f.pointee.lastTimestampNs = ts
@@ -237,7 +251,8 @@ public final class FlowEngine<Dissectors: DissectorSet> {
             f.pointee[side].turnaroundCount = n &+ 1
             // The finer sketch: only for flows a dissector claimed (metadata), once they show
             // a conversation rather than one request and its answer.
-            if let m = f.pointee.metadata, n >= FlowEngine.sketchAfterTurnarounds {
+            // The count first: binding the metadata retains it, on every data packet.
+            if n >= FlowEngine.sketchAfterTurnarounds, let m = f.pointee.metadata {
                 m.noteTurnaround(side, us, answerBytes: answerBytes)
             }
         }
@@ -348,8 +363,7 @@ public final class FlowEngine<Dissectors: DissectorSet> {
             concluder.flowEnding(&f.pointee)
             f.pointee.concluded = true
         }
-        sink.flowEnded(f.pointee, reason: reason)
-        table.remove(slot)
+        sink.flowEnded(table.take(slot), reason: reason)
     }
 
     /// Ends every open flow in order of creation (end of input, or a signal in live capture).

@@ -1,7 +1,10 @@
 /// The bounded store of open flows: a slab of `FlowState` allocated once for `capacity` flows,
 /// an open-addressing index (linear probing, backward-shift deletion) over it, and one
-/// intrusive LRU list per timeout class. Lookup, insert, touch and remove are O(1) and never
-/// allocate, so a flood of new flows costs evictions, not memory.
+/// intrusive LRU list per timeout class. Lookup, insert, touch and remove are O(1); a flood
+/// of new flows costs evictions, not memory. The index starts small and doubles with the
+/// flows open (up to its size for `capacity`): every packet reads it at a random place, and
+/// an index sized for the open flows stays in the core's cache where one sized for the
+/// capacity (4 MB by default, for some ten thousand flows open) does not.
 final class FlowTable {
     let capacity: Int
     /// Flow slots; slots below `initializedHighWater` that are not on the free list are live.
@@ -12,9 +15,14 @@ final class FlowTable {
     @exclusivity(unchecked) private var freeCount = 0
     @exclusivity(unchecked) private(set) var count = 0
 
-    /// Index entries: (32-bit tag << 32) | (slot + 1); 0 is empty.
-    private let index: UnsafeMutablePointer<UInt64>
-    private let indexMask: Int
+    /// Index entries: (32-bit tag << 32) | (slot + 1); 0 is empty. An entry's home position
+    /// is its tag masked, so the index can grow without the keys.
+    @exclusivity(unchecked) private var index: UnsafeMutablePointer<UInt64>
+    @exclusivity(unchecked) private var indexMask: Int
+    /// The index's final size: load factor <= 0.5 at `capacity` keeps linear-probing runs short.
+    private let maxIndexSize: Int
+    /// 16,384 entries (128 KB): a small site's flows, in the second-level cache.
+    static let initialIndexSize = 1 << 14
     private let seed: UInt64
 
     private let lruHead: UnsafeMutablePointer<Int32>
@@ -30,9 +38,10 @@ final class FlowTable {
         flows = .allocate(capacity: capacity)
         freeList = .allocate(capacity: capacity)
         indexPosition = .allocate(capacity: capacity)
-        // Load factor <= 0.5 keeps linear-probing runs short.
         var size = 16
         while size < capacity * 2 { size <<= 1 }
+        maxIndexSize = size
+        size = min(size, FlowTable.initialIndexSize)
         indexMask = size - 1
         index = .allocate(capacity: size)
         index.initialize(repeating: 0, count: size)
@@ -76,9 +85,11 @@ final class FlowTable {
         }
     }
 
-    /// Stores a new flow; the caller has made room (`!isFull`).
+    /// Stores a new flow, which `build` initializes in its slot (the caller has made room:
+    /// `!isFull`). Built in place rather than passed in: a FlowState is over a kilobyte, with
+    /// references, and a value handed over is copied and its references retained.
     @inline(__always)
-    func insert(_ state: FlowState, hash h: UInt64) -> Int32 {
+    func insert(hash h: UInt64, build: (UnsafeMutablePointer<FlowState>) -> Void) -> Int32 {
         let slot: Int32
         if freeCount > 0 {
             freeCount -= 1
@@ -87,7 +98,8 @@ final class FlowTable {
             slot = initializedHighWater
             initializedHighWater += 1
         }
-        (flows + Int(slot)).initialize(to: state)
+        build(flows + Int(slot))
+        if (count + 1) * 2 > indexMask + 1 && indexMask + 1 < maxIndexSize { growIndex() }
         let t = tag(h)
         var i = Int(t) & indexMask
         while index[i] != 0 { i = (i + 1) & indexMask }
@@ -98,8 +110,26 @@ final class FlowTable {
         return slot
     }
 
-    /// Removes a flow (after its record was written) and frees its slot.
-    func remove(_ slot: Int32) {
+    /// Doubles the index, moving each entry to its home position in the larger one.
+    private func growIndex() {
+        let oldIndex = index, oldSize = indexMask + 1
+        let size = oldSize * 2
+        index = .allocate(capacity: size)
+        index.initialize(repeating: 0, count: size)
+        indexMask = size - 1
+        for j in 0..<oldSize where oldIndex[j] != 0 {
+            let e = oldIndex[j]
+            var i = Int(e >> 32) & indexMask
+            while index[i] != 0 { i = (i + 1) & indexMask }
+            index[i] = e
+            indexPosition[Int(e & 0xFFFF_FFFF) - 1] = Int32(i)
+        }
+        oldIndex.deallocate()
+    }
+
+    /// Removes a flow, frees its slot and hands the flow back: moved out, not copied, so that
+    /// its record can be written elsewhere without retaining and releasing what it holds.
+    func take(_ slot: Int32) -> FlowState {
         unlink(slot)
         var hole = Int(indexPosition[Int(slot)])
         index[hole] = 0
@@ -118,10 +148,11 @@ final class FlowTable {
             }
             i = (i + 1) & indexMask
         }
-        (flows + Int(slot)).deinitialize(count: 1)
+        let state = (flows + Int(slot)).move()
         freeList[freeCount] = slot
         freeCount += 1
         count -= 1
+        return state
     }
 
     // MARK: LRU per timeout class

@@ -139,7 +139,7 @@ public final class CaptureLoop<D: DissectorSet> {
                          _ packet: inout Packet, _ sinceCheck: inout Int, _ source: PcapSource,
                          bytesRead: @autoclosure () -> Int64) -> Bool {
         let r = decoder.decode(frame: frame, linkType: linkType, timestampNs: ts, wireLength: wire, into: &packet)
-        if r == .ok { engine.process(packet) } else { engine.countUndecoded(r, wireLength: wire) }
+        if r == .ok { engine.process(decoded: &packet) } else { engine.countUndecoded(r, wireLength: wire) }
         sinceCheck &+= 1
         guard sinceCheck >= 4096 || limits.packetCount > 0 else { return false }
         sinceCheck = 0

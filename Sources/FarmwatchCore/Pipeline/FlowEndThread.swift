@@ -43,7 +43,7 @@ public final class FlowEndThread: FlowSink {
         thread.start()
     }
 
-    public func flowEnded(_ flow: FlowState, reason: FlowEndReason) {
+    public func flowEnded(_ flow: consuming FlowState, reason: FlowEndReason) {
         filling.append((flow, reason))
         if filling.count >= batchSize { handOver() }
     }

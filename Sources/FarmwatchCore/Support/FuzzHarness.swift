@@ -83,7 +83,7 @@ public enum FuzzHarness {
             let wire = frame.count + Int(sel >> 4)
             let result = decoder.decode(frame: frame, linkType: linkTypes[Int(sel & 0x0F) % linkTypes.count],
                                         timestampNs: ts, wireLength: wire, into: &packet)
-            if result == .ok { engine.process(packet) } else { engine.countUndecoded(result, wireLength: wire) }
+            if result == .ok { engine.process(decoded: &packet) } else { engine.countUndecoded(result, wireLength: wire) }
         }
         engine.finish()
     }
