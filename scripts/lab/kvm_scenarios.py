@@ -334,7 +334,7 @@ FARM_KVMS = [
     # address, MAC (each the board's own vendor), product, how the capture names it
     ("10.20.0.21", "dc:a6:32:4b:10:21", "PiKVM", "DHCP host name pikvm (option 12); its console is TLS 1.3, certificate encrypted"),
     ("10.20.0.22", "e4:5f:01:7c:20:22", "TinyPilot", "HTTP title TinyPilot on its start page (port 80)"),
-    ("10.20.0.23", "30:52:53:0e:30:23", "JetKVM", "TLS 1.2 server certificate O=JetKVM, CN=jetkvm"),
+    ("10.20.0.23", "30:52:53:0e:30:23", "JetKVM", "TLS 1.2 server certificate O=JetKVM, CN=jetkvm; its MAC's OUI 30:52:53 is JetKVM's too"),
 ]
 LAB_KVM = ("10.20.0.31", "dc:a6:32:4b:10:31", "PiKVM", "DHCP host name pikvm-lab (option 12); its console is TLS 1.3")
 
