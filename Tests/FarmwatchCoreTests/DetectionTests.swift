@@ -262,6 +262,38 @@ final class DetectionTests: XCTestCase {
         XCTAssertThrowsError(try DetectionSink.validate({ var z = DetectionConfiguration(); z.limits.maxKvmCandidateAddresses = 0; return z }()))
     }
 
+    /// A media relay a site device keeps is a relay use like a video call's, until the device
+    /// turns out to be an IP-KVM: then it is the KVM driven through the relay, by the peer the
+    /// relay names.
+    func testRelayKeptByAnIPKVMIsItsSession() throws {
+        // Too few inputs for the tunnelled-session shape: on an ordinary host, a relay use.
+        var s = SessionBuilder(driven: "10.1.0.5", peer: "198.51.100.7", peerRTT: 0.006, controllerRTT: 0.186,
+                               drivenIsServer: false)
+        s.updates = 6
+        func run(kvm: Bool) throws -> [Finding] {
+            let devices = DeviceTable()
+            if kvm {
+                devices.noteKVM(address: IPAddress("10.1.0.5")!, at: 1,
+                                KVMEvidence(identifiedBy: .mdns, confidence: .high, detail: "mDNS service _pikvm._tcp", product: "PiKVM"))
+            }
+            let sink = try DetectionSink(next: CollectingSink(), devices: devices)
+            let engine = FlowEngine(dissectors: RecognisingDissectors(families: [.turn], farSide: "203.0.113.9:50000"), sink: sink)
+            for p in s.packets().sorted(by: { $0.timestampNs < $1.timestampNs }) { engine.process(p) }
+            engine.finish()
+            return sink.findings()
+        }
+        XCTAssertLessThanOrEqual(try run(kvm: false).map(\.severity).max() ?? .low, .low)
+        XCTAssertTrue(try run(kvm: false).allSatisfy { $0.tools.isEmpty })
+        let f = try XCTUnwrap(try run(kvm: true).first)
+        XCTAssertEqual(f.endpoint, IPAddress("10.1.0.5"))
+        XCTAssertEqual(f.tools, ["kvm"])
+        XCTAssertEqual(f.relay?.kind, .turn)
+        XCTAssertEqual(f.controller, IPAddress("203.0.113.9"))
+        XCTAssertEqual(f.attack, ["T1219.003", "T1090"])
+        XCTAssertGreaterThanOrEqual(f.severity, .medium, f.summary)
+        XCTAssertTrue(f.summary.contains("its console through a turn tunnel"), f.summary)
+    }
+
     func testBenignSessionsStayLow() throws {
         // An admin on the LAN, and a home worker 40 ms away.
         for rtt in [0.0005, 0.040] {

@@ -355,15 +355,18 @@ enum Scoring {
         }
         // Inside a tunnel no tool is recognised: say that the remote control is read from the
         // traffic's shape, so a reader knows what to check.
+        let console = kvm == nil ? "an IP-KVM's console" : "its console"
         let tool = s.tools == [.kvm]
-            ? (s.relay.map { "its console through \(article($0.kind.rawValue)) \($0.kind.rawValue) tunnel" } ?? "its console")
+            ? console + (s.relay.map { " through \(article($0.kind.rawValue)) \($0.kind.rawValue) tunnel" } ?? "")
             : s.tools.isEmpty
             ? (s.isShell ? "SSH" : "a session inside \(article(s.relay?.kind.rawValue ?? "relay")) \(s.relay?.kind.rawValue ?? "relay") tunnel"
                 + " whose shape is remote control (screen-sized data out, small inputs in)")
             : s.tools.map(\.rawValue).joined(separator: "+")
         // An IP-KVM stands in for the computer it is plugged into, which the network never sees.
-        let who = kvm.map { "\(f.endpoint), \(article($0)) \($0) IP-KVM (the computer behind it does not show on the wire)," }
-            ?? "\(f.endpoint)"
+        let who = kvm.map { product in
+            let named = product == "IP-KVM" ? "an IP-KVM" : "\(article(product)) \(product) IP-KVM"
+            return "\(f.endpoint), \(named) (the computer behind it does not show on the wire),"
+        } ?? "\(f.endpoint)"
         var out = "\(who) was driven over \(tool) for \(minutes(r.drivenSeconds))"
         if r.sessions.count > 1 { out += " in \(r.sessions.count) sessions" }
         // GeoIP places the controller when it is seen, else the session's peer (the relay).
