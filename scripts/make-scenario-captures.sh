@@ -41,7 +41,11 @@ OUT_DIR="${OUT_DIR:-$REPO/captures/scenarios}"
 SNAPLEN=512
 PY=/usr/bin/python3
 ALL_SCENARIOS=(direct-far-vnc benign-lan-admin socks-relay ordinary-web http-connect-relay
-  ssh-jump ssh-reverse turn-relay vpn-wireguard benign-nearby-worker rdp-far openvpn-relay)
+  ssh-jump ssh-reverse turn-relay vpn-wireguard benign-nearby-worker rdp-far openvpn-relay
+  kvm-farm benign-lan-kvm)
+# No IP-KVM firmware runs in the lab: these are written packet by packet, with the lab's
+# addresses and delays, by scripts/lab/kvm_scenarios.py (python3 and openssl only, no root).
+SYNTHESISED=(kvm-farm benign-lan-kvm)
 
 NS_LAPTOP=fwsc-laptop NS_ADMIN=fwsc-admin NS_SITE=fwsc-site NS_INET=fwsc-inet
 NS_CTRL=fwsc-ctrl NS_RELAY=fwsc-relay NS_WORKER=fwsc-worker NS_WEB=fwsc-web
@@ -69,6 +73,18 @@ SCENARIOS=("$@")
 for s in "${SCENARIOS[@]}"; do
   [[ " ${ALL_SCENARIOS[*]} " == *" $s "* ]] || { usage >&2; die "unknown scenario: $s"; }
 done
+
+LAB_SCENARIOS=()
+for s in "${SCENARIOS[@]}"; do
+  if [[ " ${SYNTHESISED[*]} " == *" $s "* ]]; then
+    log "scenario $s (synthesised)"
+    "$PY" "$HERE/lab/kvm_scenarios.py" "$s" "$OUT_DIR"
+  else
+    LAB_SCENARIOS+=("$s")
+  fi
+done
+[ "${#LAB_SCENARIOS[@]}" -gt 0 ] || { log "done: ${SCENARIOS[*]}"; exit 0; }
+SCENARIOS=("${LAB_SCENARIOS[@]}")
 
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, NFQUEUE, tcpdump)"
 missing=()

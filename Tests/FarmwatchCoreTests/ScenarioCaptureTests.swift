@@ -37,12 +37,20 @@ final class ScenarioCaptureTests: XCTestCase {
         let session: Session?
         /// The operator's real address when a relay hides it from the sensor.
         let hidden_controller: String?
+        /// The IP-KVM scenarios: every KVM on the site, what names it, and whom they share.
+        struct Farm: Decodable {
+            struct KVM: Decodable { let address: String; let product: String; let identified_by: String }
+            let kvms: [KVM]
+            let shared_controller: String?
+            let sessions: [Session]
+        }
+        let farm: Farm?
     }
 
     static let scenarios = [
         "direct-far-vnc", "benign-lan-admin", "socks-relay", "ordinary-web", "http-connect-relay",
         "ssh-jump", "ssh-reverse", "turn-relay", "vpn-wireguard", "benign-nearby-worker", "rdp-far",
-        "openvpn-relay",
+        "openvpn-relay", "kvm-farm", "benign-lan-kvm",
     ]
 
     /// Families farmwatch has a dissector for: every family the sidecars list (VNC by the RFB
@@ -164,7 +172,7 @@ final class ScenarioCaptureTests: XCTestCase {
             XCTAssertEqual(ms, injected, accuracy: injected * 0.15, "\(name): handshake round trip \(ms) ms, injected \(injected) ms")
             checked += 1
         }
-        XCTAssertEqual(checked, 8, "the TCP sessions")
+        XCTAssertEqual(checked, 10, "the TCP sessions")
     }
 
     /// The far side's answers to the laptop's data (turnaround) cluster at the controller's
@@ -187,6 +195,6 @@ final class ScenarioCaptureTests: XCTestCase {
             XCTAssertEqual(fullest, GapHistogram.bin(for: UInt64(rtt * 1000)), "\(name): turnaround bins \(Array(0..<hist.bins.count).map { hist.bins[$0] })")
             checked += 1
         }
-        XCTAssertEqual(checked, 9)
+        XCTAssertEqual(checked, 10)
     }
 }

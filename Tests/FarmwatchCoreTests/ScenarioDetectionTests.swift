@@ -37,12 +37,8 @@ final class ScenarioDetectionTests: XCTestCase {
         c.site.location = "\(sidecar.site.latitude),\(sidecar.site.longitude)"
         let intel = PeerIntel(city: try MaxMindDatabaseTests.database("test-city.mmdb"),
                               asn: try MaxMindDatabaseTests.database("test-asn.mmdb"), lists: [])
-        let sink = try DetectionSink(next: CollectingSink(), configuration: c, intel: intel)
-        let engine = FlowEngine(dissectors: StandardDissectors(), sink: sink)
-        let loop = CaptureLoop(engine: engine, limits: CaptureLimits(), progress: nil)
-        _ = loop.run(try PcapSource.openFile(TestEnvironment.capture("scenarios/\(name).pcap")))
-        engine.finish()
-        let result = (sidecar, sink.findings())
+        let run = try DetectionRun.findings(TestEnvironment.capture("scenarios/\(name).pcap"), configuration: c, intel: intel)
+        let result = (sidecar, run.findings)
         Self.analysed[name] = result
         return result
     }
@@ -66,8 +62,9 @@ final class ScenarioDetectionTests: XCTestCase {
             guard let (_, f) = try drivenFinding(name) else { continue }
             let least = try XCTUnwrap(t.expected.severity_at_least.flatMap(Severity.init(name:)), name)
             XCTAssertGreaterThanOrEqual(f.severity, least, "\(name): \(f.score): \(f.summary)")
-            // The operator is the one finding: nothing else on the site looks driven.
-            XCTAssertEqual(findings.count, 1, "\(name): \(findings.map(\.summary))")
+            // The operator is the one finding, or one per KVM of a farm: nothing else on the
+            // site looks driven.
+            XCTAssertEqual(findings.count, t.farm?.kvms.count ?? 1, "\(name): \(findings.map(\.summary))")
             XCTAssertFalse(f.summary.isEmpty, name)
             // The tools the finding names are the sidecar's, less the relays' own protocols: a
             // tunnel (TURN, WireGuard, OpenVPN) carries the tool out of sight.
@@ -123,7 +120,7 @@ final class ScenarioDetectionTests: XCTestCase {
                            "\(name): \(f.evidence.filter { $0.name.hasSuffix("rtt") || $0.name.contains("turnaround") })")
             checked += 1
         }
-        XCTAssertEqual(checked, 11, "every scenario but ordinary-web drives the laptop")
+        XCTAssertEqual(checked, 13, "every scenario but ordinary-web drives the laptop (or its KVM)")
     }
 
     /// Where a relay is, the hidden hop is stated: the part of the controller's round trip that
@@ -173,6 +170,64 @@ final class ScenarioDetectionTests: XCTestCase {
             guard let (_, f) = try drivenFinding(name), f.tools.isEmpty else { continue }
             XCTAssertTrue(f.summary.contains("shape"), "\(name): \(f.summary)")
             XCTAssertTrue(f.evidence.contains { $0.name == "tunnelled_control" && $0.weight > 0 }, name)
+        }
+    }
+    // MARK: IP-KVMs
+
+    /// kvm-farm: three KVMs at a facilitator's home, named three ways (DHCP host name, web page
+    /// title, certificate), each driven over its web console from Shenyang. Every KVM is a
+    /// driven endpoint with its product named, the operator as controller at the injected
+    /// round trip, T1219.003, and the farm evidence naming all three KVMs and the operator.
+    func testEveryKVMOfTheFarmIsADrivenEndpoint() throws {
+        let (t, findings) = try scenario("kvm-farm")
+        let farm = try XCTUnwrap(t.farm)
+        let controller = try XCTUnwrap(farm.shared_controller)
+        let injected = try XCTUnwrap(t.injected.controller_rtt_ms)
+        XCTAssertEqual(farm.kvms.count, 3)
+        for kvm in farm.kvms {
+            let f = try XCTUnwrap(findings.first { $0.endpoint.description == kvm.address },
+                                  "\(kvm.address) (\(kvm.product), \(kvm.identified_by)): \(findings.map(\.summary))")
+            XCTAssertEqual(f.severity, .high, "\(kvm.address): \(f.score) \(f.summary)")
+            XCTAssertEqual(f.verdict, "driven_from_afar", kvm.address)
+            XCTAssertEqual(f.tools, ["kvm"], kvm.address)
+            XCTAssertEqual(f.controller?.description, controller, kvm.address)
+            XCTAssertNil(f.relay, kvm.address)
+            XCTAssertTrue(f.attack.contains("T1219.003"), "\(kvm.address): \(f.attack)")
+            XCTAssertFalse(f.attack.contains("T1219.002"), "\(kvm.address): no remote-desktop software is seen: \(f.attack)")
+            let rtt = try XCTUnwrap(f.controllerRTTms, f.summary)
+            XCTAssertEqual(rtt, injected, accuracy: injected * Self.tolerance,
+                           "\(kvm.address): \(f.evidence.filter { $0.name.hasSuffix("rtt") || $0.name.contains("turnaround") })")
+            XCTAssertTrue(f.summary.contains(kvm.product) && f.summary.contains("does not show on the wire"), f.summary)
+            let device = try XCTUnwrap(f.evidence.first { $0.name == "kvm_device" }, kvm.address)
+            XCTAssertEqual(device.weight, DetectionConfiguration().weights.kvmDevice, kvm.address)
+            guard case .text(let product) = device.value else { return XCTFail("\(kvm.address): \(device.value)") }
+            XCTAssertTrue(product.hasPrefix(kvm.product), "\(kvm.address): \(product)")
+            // The farm: all three KVMs, with their products, driven by the one operator.
+            let shared = try XCTUnwrap(f.evidence.first { $0.name == "kvm_farm" }, "\(kvm.address): \(f.evidence.map(\.name))")
+            XCTAssertEqual(shared.weight, DetectionConfiguration().weights.kvmFarm, kvm.address)
+            guard case .text(let text) = shared.value else { return XCTFail("\(kvm.address): \(shared.value)") }
+            XCTAssertTrue(text.contains("controller \(controller)"), text)
+            for other in farm.kvms {
+                XCTAssertTrue(text.contains("\(other.address) (\(other.product))"), "\(kvm.address): \(text)")
+            }
+            XCTAssertGreaterThanOrEqual(shared.uids.count, 3, "\(kvm.address): one console flow per KVM at least")
+            let atSite = try XCTUnwrap(f.evidence.first { $0.name == "kvm_devices_at_site" }, kvm.address)
+            XCTAssertEqual(atSite.weight, DetectionConfiguration().weights.kvmDevicesAtSite, kvm.address)
+        }
+    }
+
+    /// benign-lan-kvm: a KVM used by the IT admin on the LAN, 1 ms away: remote access
+    /// hardware in plain sight, never above `low`, and its KVM evidence adds nothing.
+    func testKVMDrivenFromTheLANStaysLow() throws {
+        let (t, findings) = try scenario("benign-lan-kvm")
+        XCTAssertFalse(findings.isEmpty, "the admin's console session is still reported")
+        for f in findings {
+            XCTAssertLessThanOrEqual(f.severity, .low, "\(f.score): \(f.summary)")
+            XCTAssertEqual(f.endpoint.description, t.roles.controlled)
+            XCTAssertEqual(f.tools, ["kvm"])
+            XCTAssertEqual(f.controller?.description, t.roles.controller)
+            XCTAssertEqual(f.evidence.first { $0.name == "kvm_device" }?.weight, 0, f.summary)
+            XCTAssertNil(f.evidence.first { $0.name == "kvm_farm" }, f.summary)
         }
     }
 }

@@ -62,6 +62,12 @@ public struct DetectionConfiguration: Codable, Equatable, Sendable {
         /// The driven endpoint is itself an IP-KVM (its device record says so: DHCP/mDNS
         /// names, its web console, its certificate): remote access hardware.
         public var kvmDevice = 20.0
+        /// Several driven IP-KVMs (`kvm_farm_devices`) whose off-site controller, relay or AS
+        /// is one: a facilitator's rack of laptops, each behind its KVM, driven by one operator.
+        public var kvmFarm = 15.0
+        /// Many IP-KVM devices on the site (`kvm_devices_at_site`, driven or not) while this one
+        /// is driven from outside it.
+        public var kvmDevicesAtSite = 5.0
         /// Several DHCP host names on one address.
         public var manyHostNames = 10.0
         /// Several TLS client-certificate subjects from one address: each names one machine.
@@ -104,6 +110,10 @@ public struct DetectionConfiguration: Codable, Equatable, Sendable {
         public var concurrentTools = 2
         /// Driven hosts sharing one controller or relay address.
         public var sharedHosts = 2
+        /// Driven IP-KVMs sharing one off-site controller, relay or AS.
+        public var kvmFarmDevices = 2
+        /// IP-KVM devices on the site.
+        public var kvmDevicesAtSite = 3
         /// Distinct TCP/IP stacks behind one address.
         public var identitiesPerAddress = 4
         /// Driven hosts whose controllers or relays sit in one autonomous system.
@@ -158,6 +168,10 @@ public struct DetectionConfiguration: Codable, Equatable, Sendable {
         public var maxRelaysPerEndpoint = 32
         public var maxAddressesWithIdentities = 16_384
         public var maxIdentitiesPerAddress = 16
+        /// Site addresses whose served web-console or WebRTC sessions are held until the
+        /// run's end says whether they are IP-KVMs (each address keeps at most
+        /// `max_sessions_per_endpoint`).
+        public var maxKvmCandidateAddresses = 4_096
     }
 
     public var site = Site()

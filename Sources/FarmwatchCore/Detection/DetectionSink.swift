@@ -15,6 +15,11 @@ public final class DetectionSink: FlowSink {
     private let siteTimeZone: TimeZone
     private let siteLocation: GeoLocation?
     private var records: [IPAddress: EndpointRecord] = [:]
+    /// Sessions site devices served that are remote control if the device is an IP-KVM, per
+    /// serving address, until the run's end classifies the devices (bounded like `records`).
+    private var kvmCandidates: [IPAddress: EndpointRecord] = [:]
+    /// Served sessions that found the candidate table full (limits.max_kvm_candidate_addresses).
+    public private(set) var kvmCandidatesNotKept = 0
     private var identities: IdentityTable
     /// Sessions and relay uses that found the endpoint table full.
     public private(set) var untrackedObservations = 0
@@ -74,7 +79,7 @@ public final class DetectionSink: FlowSink {
             }
             let l = c.limits
             guard l.maxEndpoints > 0, l.maxSessionsPerEndpoint > 0, l.maxRelaysPerEndpoint > 0,
-                  l.maxAddressesWithIdentities > 0, l.maxIdentitiesPerAddress > 0 else {
+                  l.maxAddressesWithIdentities > 0, l.maxIdentitiesPerAddress > 0, l.maxKvmCandidateAddresses > 0 else {
                 throw fail("limits: every limit must be at least 1")
             }
             for (key, n) in [("identities_per_address", t.identitiesPerAddress), ("host_names_per_address", t.hostNamesPerAddress),
@@ -102,7 +107,8 @@ public final class DetectionSink: FlowSink {
             uid = made
             return made
         }
-        guard let observation = SessionExtraction.observe(flow, thresholds: configuration.thresholds) else { return }
+        guard let observation = SessionExtraction.observe(flow, thresholds: configuration.thresholds, site: siteNetworks)
+        else { return }
         let limits = configuration.limits
         switch observation {
         case .session(let s):
@@ -111,8 +117,42 @@ public final class DetectionSink: FlowSink {
                 return
             }
             record(for: s.driven)?.add(s, limit: limits.maxSessionsPerEndpoint)
-        case .relay(let r):
+        case .relay(let r, let ifKVM):
             record(for: r.client)?.add(r, limit: limits.maxRelaysPerEndpoint)
+            if let ifKVM { holdKVMCandidate(ifKVM) }
+        case .servedIfKVM(let s):
+            holdKVMCandidate(s)
+        }
+    }
+
+    private func holdKVMCandidate(_ s: RemoteSession) {
+        let held: EndpointRecord
+        if let r = kvmCandidates[s.driven] {
+            held = r
+        } else {
+            guard kvmCandidates.count < configuration.limits.maxKvmCandidateAddresses else {
+                kvmCandidatesNotKept += 1
+                return
+            }
+            held = EndpointRecord(address: s.driven)
+            kvmCandidates[s.driven] = held
+        }
+        held.add(s, limit: configuration.limits.maxSessionsPerEndpoint)
+    }
+
+    /// Moves the held sessions of the devices that turned out to be IP-KVMs to their
+    /// endpoints, as remote control (allow-lists apply as to any session); the rest stay
+    /// held, in case a later call knows more devices.
+    private func promoteKVMSessions(_ kvms: KVMDirectory) {
+        for (address, held) in kvmCandidates where kvms.product(address: address, mac: held.mac) != nil {
+            kvmCandidates[address] = nil
+            for s in held.sessions {
+                if isAllowed(s) {
+                    allowedSessions += 1
+                    continue
+                }
+                record(for: s.driven)?.add(s, limit: configuration.limits.maxSessionsPerEndpoint)
+            }
         }
     }
 
@@ -141,19 +181,25 @@ public final class DetectionSink: FlowSink {
 
     /// Every endpoint's finding at or above the `low` band, highest score first.
     public func findings() -> [Finding] {
+        let kvms = KVMDirectory(devices?.devices ?? [], site: siteNetworks)
+        promoteKVMSessions(kvms)
         let all = Array(records.values)
         let zone = siteTimeZone
         let asn: (IPAddress) -> (UInt32, String?)? = { [intel] a in
             guard let info = intel?.info(for: a), let number = info.asn else { return nil }
             return (number, info.asOrganization)
         }
+        let kvmProduct: (EndpointRecord) -> String? = { r in kvms.product(address: r.address, mac: r.mac) }
+        let site = siteNetworks
         let context = ScoringContext(
             configuration: configuration,
             siteUTCOffset: { ns in zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(ns) / 1e9)) },
-            farm: FarmPatterns(all, asn: asn), identities: identities,
+            farm: FarmPatterns(all, asn: asn, kvm: .init(product: kvmProduct, site: site, directory: kvms,
+                                                          broadASNs: Set(configuration.farm.broadAsns))),
+            identities: identities,
             alternation: IdentityAlternation(identities, vpnReason: vpnReason, configuration.thresholds), asn: asn,
             siteNetworks: siteNetworks,
-            kvmProduct: { [weak self] r in self?.kvmProduct(of: r) },
+            kvmProduct: kvmProduct,
             peerEvidence: { [intel, siteLocation, configuration] s, rtt in
                 GeoEvidence.evaluate(s, controllerRTTms: rtt, intel: intel, site: siteLocation, configuration)
             })
@@ -183,12 +229,6 @@ public final class DetectionSink: FlowSink {
     /// The devices the endpoint is: by its MAC, or by an address the device used.
     private func devices(of r: EndpointRecord) -> [Device] {
         devices?.devices.filter { (r.mac != 0 && $0.mac == r.mac) || $0.addresses.items.contains(r.address) } ?? []
-    }
-
-    /// The IP-KVM product of the endpoint's device, once devices are classified (the run's
-    /// end, before findings are drawn).
-    private func kvmProduct(of r: EndpointRecord) -> String? {
-        devices(of: r).lazy.compactMap(\.kvm).first.map { $0.product ?? "IP-KVM" }
     }
 
     /// The names the endpoint's device gave itself (DHCP, mDNS, NBNS).

@@ -10,8 +10,33 @@ struct FarmPatterns {
     private var byAS: [UInt32: (hosts: Set<IPAddress>, uids: [String])] = [:]
     private var asOrganizations: [UInt32: String] = [:]
 
+    /// What the IP-KVM patterns read: which driven endpoints are KVMs, the site's networks,
+    /// the KVMs the device table found on the site, and the ASes too broad to mean anything.
+    struct KVMContext {
+        var product: (EndpointRecord) -> String?
+        var site: NetworkSet
+        var directory: KVMDirectory
+        var broadASNs: Set<UInt32>
+    }
+
+    /// Driven IP-KVMs per off-site driver ("controller 203.0.113.50", "relay …", "AS4134 …"):
+    /// the facilitator's rack of laptops, each behind a KVM, all driven by one operator.
+    private var kvmsByDriver: [String: (kvms: [KVMHost], uids: [String])] = [:]
+    /// The KVM devices on the site, driven or not: how many, and the first `maxKVMsListed`.
+    let kvmsAtSiteCount: Int
+    let kvmsAtSite: [KVMHost]
+
+    struct KVMHost: Equatable {
+        var address: IPAddress
+        var product: String
+        var description: String { "\(address) (\(product))" }
+    }
+
+    /// KVMs listed per driver (the count goes on past it).
+    static let maxKVMsListed = 16
+
     /// `asn` answers the AS number and organisation of an address (nil without an ASN database).
-    init(_ records: [EndpointRecord], asn: (IPAddress) -> (UInt32, String?)? = { _ in nil }) {
+    init(_ records: [EndpointRecord], asn: (IPAddress) -> (UInt32, String?)? = { _ in nil }, kvm: KVMContext? = nil) {
         for r in records {
             for s in r.sessions {
                 if let c = s.controller { Self.note(&byController, c, r.address, s.uid) }
@@ -23,6 +48,60 @@ struct FarmPatterns {
                 }
             }
         }
+        let atSite = kvm?.directory.atSite ?? []
+        kvmsAtSiteCount = atSite.count
+        kvmsAtSite = atSite.prefix(Self.maxKVMsListed).map { KVMHost(address: $0.address, product: $0.product) }
+        guard let kvm else { return }
+        for r in records {
+            guard let product = kvm.product(r) else { continue }
+            let host = KVMHost(address: r.address, product: product)
+            for s in r.sessions where Self.drivenFromOffSite(s, kvm.site) {
+                for key in Self.kvmDrivers(s, asn: asn, broad: kvm.broadASNs) {
+                    var entry = kvmsByDriver[key] ?? ([], [])
+                    if !entry.kvms.contains(host) && entry.kvms.count < Self.maxKVMsListed { entry.kvms.append(host) }
+                    if entry.uids.count < 16 && !entry.uids.contains(s.uid) { entry.uids.append(s.uid) }
+                    kvmsByDriver[key] = entry
+                }
+            }
+        }
+    }
+
+    /// Whoever drives the session sits outside the site: its controller, else its peer (the
+    /// relay in front of the controller).
+    static func drivenFromOffSite(_ s: RemoteSession, _ site: NetworkSet) -> Bool {
+        !site.contains(s.controller ?? s.peer)
+    }
+
+    /// The drivers that tie KVMs together: the controller, the relay, and the AS of either
+    /// when it is not a broad ISP or cloud (there any two strangers meet).
+    private static func kvmDrivers(_ s: RemoteSession, asn: (IPAddress) -> (UInt32, String?)?, broad: Set<UInt32>) -> [String] {
+        var keys: [String] = []
+        if let c = s.controller { keys.append("controller \(c)") }
+        if let r = s.relay { keys.append("\(r.kind.rawValue) relay \(r.address)") }
+        for a in [s.controller, s.relay?.address].compactMap({ $0 }) {
+            guard let (number, org) = asn(a), !broad.contains(number) else { continue }
+            let key = "AS\(number)\(org.map { " \($0)" } ?? "")"
+            if !keys.contains(key) { keys.append(key) }
+        }
+        return keys
+    }
+
+    /// The widest group of driven IP-KVMs this endpoint belongs to that one off-site driver
+    /// (a controller, a relay, an AS) has in common, with the flows; nil when the endpoint is
+    /// not a KVM driven from off the site. On ties an address beats an AS.
+    func kvmSharing(for r: EndpointRecord, kvm product: String?, site: NetworkSet, asn: (IPAddress) -> (UInt32, String?)?)
+        -> (driver: String, kvms: [KVMHost], uids: [String])? {
+        guard let product else { return nil }
+        let host = KVMHost(address: r.address, product: product)
+        var best: (driver: String, kvms: [KVMHost], uids: [String])?
+        for s in r.sessions where Self.drivenFromOffSite(s, site) {
+            for key in Self.kvmDrivers(s, asn: asn, broad: []) {
+                guard let entry = kvmsByDriver[key], entry.kvms.contains(host) else { continue }
+                if entry.kvms.count > (best?.kvms.count ?? 0) { best = (key, entry.kvms, entry.uids) }
+            }
+        }
+        // Listed in address order: the records were visited in no particular one.
+        return best.map { ($0.driver, $0.kvms.sorted { $0.address < $1.address }, $0.uids) }
     }
 
     /// The addresses whose AS says something about who drives: the controller, and relays the

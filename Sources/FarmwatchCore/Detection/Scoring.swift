@@ -75,15 +75,20 @@ enum Scoring {
         case (true, false, true): verdict = "driven_via_relay"
         default: verdict = "remotely_controlled"
         }
+        let kvm = r.sessions.isEmpty ? nil : ctx.kvmProduct(r)
+        var tools = r.tools.map(\.rawValue) + (r.sessions.contains(where: \.isShell) ? ["ssh"] : [])
+        // Whatever drives an IP-KVM (its console, a VNC server on it, a tunnel) drives it as
+        // remote access hardware.
+        if kvm != nil && !tools.contains(Family.kvm.rawValue) { tools.append(Family.kvm.rawValue) }
         let finding = Finding(
             endpoint: r.address, names: [], mac: r.mac, verdict: verdict, severity: severity,
             score: Int(score.rounded()), summary: "",
-            tools: r.tools.map(\.rawValue) + (r.sessions.contains(where: \.isShell) ? ["ssh"] : []),
+            tools: tools,
             relay: relay, controller: s?.controller,
             transportRTTms: s?.latency.transportMs, controllerRTTms: rtt, hiddenHopMs: hidden,
-            attack: attack(r, relay: relay, site: ctx.siteNetworks, isKVM: ctx.kvmProduct(r) != nil), evidence: evidence)
+            attack: attack(r, relay: relay, site: ctx.siteNetworks, isKVM: kvm != nil), evidence: evidence)
         var out = finding
-        out.summary = summary(out, session: s, record: r, place: best?.2.controllerPlace, c)
+        out.summary = summary(out, session: s, record: r, place: best?.2.controllerPlace, kvm: kvm, c)
         return out
     }
 
@@ -188,10 +193,39 @@ enum Scoring {
             items.append(sharedASItem(byAS, addressSharing: shared?.hosts ?? 0, c))
         }
         if !r.sessions.isEmpty, let product = ctx.kvmProduct(r) {
-            items.append(.init("kvm_device", .text(product), threshold: "the driven endpoint is an IP-KVM (its device record)",
-                               weight: w.kvmDevice, uids: allUIDs))
+            items += kvmEvidence(r, product: product, ctx, uids: allUIDs)
         }
         items += identityEvidence(r.address, ctx)
+        return items
+    }
+
+    /// A driven IP-KVM: remote access hardware, scored when it is driven from outside the site
+    /// (an admin at a desk nearby is ordinary); several of them driven by one operator, or
+    /// many on the site, are the farm's rack of laptops each behind its KVM.
+    static func kvmEvidence(_ r: EndpointRecord, product: String, _ ctx: ScoringContext, uids: [String]) -> [EvidenceItem] {
+        let c = ctx.configuration, w = c.weights, t = c.thresholds
+        let offSite = r.sessions.filter { FarmPatterns.drivenFromOffSite($0, ctx.siteNetworks) }
+        var items: [EvidenceItem] = [
+            .init("kvm_device", .text(product),
+                  threshold: "the driven endpoint is an IP-KVM (its device record; the computer it drives does not show"
+                      + " on the wire), driven from outside the site",
+                  weight: offSite.isEmpty ? 0 : w.kvmDevice, uids: uids),
+        ]
+        guard !offSite.isEmpty else { return items }
+        if let shared = ctx.farm.kvmSharing(for: r, kvm: product, site: ctx.siteNetworks, asn: ctx.asn),
+           shared.kvms.count >= t.kvmFarmDevices {
+            items.append(.init("kvm_farm", .text("\(shared.kvms.count) IP-KVMs driven by \(shared.driver): "
+                                   + shared.kvms.map(\.description).joined(separator: ", ")),
+                               threshold: "≥ \(t.kvmFarmDevices) IP-KVMs driven from outside the site by one controller, relay or AS",
+                               weight: w.kvmFarm, uids: shared.uids))
+        }
+        let atSite = ctx.farm.kvmsAtSite, count = ctx.farm.kvmsAtSiteCount
+        if count >= t.kvmDevicesAtSite {
+            let listed = atSite.map(\.description).joined(separator: ", ") + (count > atSite.count ? ", …" : "")
+            items.append(.init("kvm_devices_at_site", .text("\(count): " + listed),
+                               threshold: "≥ \(t.kvmDevicesAtSite) IP-KVM devices on the site, this one driven from outside it",
+                               weight: w.kvmDevicesAtSite, uids: uids))
+        }
         return items
     }
 
@@ -296,7 +330,8 @@ enum Scoring {
     static func attack(_ r: EndpointRecord, relay: RelayHop?, site: NetworkSet, isKVM: Bool = false) -> [String] {
         var ids: [String] = []
         let tools = r.tools
-        if tools.contains(where: { $0 != .kvm }) || r.sessions.contains(where: { $0.tools.isEmpty && !$0.isShell }) {
+        // A tunnelled session on an IP-KVM is the KVM's own (its cloud link, its media relay).
+        if tools.contains(where: { $0 != .kvm }) || !isKVM && r.sessions.contains(where: { $0.tools.isEmpty && !$0.isShell }) {
             ids.append("T1219.002")
         }
         if tools.contains(.kvm) || (isKVM && !r.sessions.isEmpty) { ids.append("T1219.003") }
@@ -313,18 +348,26 @@ enum Scoring {
     // MARK: Words
 
     static func summary(_ f: Finding, session s: RemoteSession?, record r: EndpointRecord, place: String?,
-                        _ c: DetectionConfiguration) -> String {
+                        kvm: String? = nil, _ c: DetectionConfiguration) -> String {
         guard let s else {
             return "\(f.endpoint) used \(f.relay.map { "a \($0.kind.rawValue) relay at \($0.address)" } ?? "a relay")"
                 + " and showed no remote control."
         }
         // Inside a tunnel no tool is recognised: say that the remote control is read from the
         // traffic's shape, so a reader knows what to check.
-        let tool = s.tools.isEmpty
+        let console = kvm == nil ? "an IP-KVM's console" : "its console"
+        let tool = s.tools == [.kvm]
+            ? console + (s.relay.map { " through \(article($0.kind.rawValue)) \($0.kind.rawValue) tunnel" } ?? "")
+            : s.tools.isEmpty
             ? (s.isShell ? "SSH" : "a session inside \(article(s.relay?.kind.rawValue ?? "relay")) \(s.relay?.kind.rawValue ?? "relay") tunnel"
                 + " whose shape is remote control (screen-sized data out, small inputs in)")
             : s.tools.map(\.rawValue).joined(separator: "+")
-        var out = "\(f.endpoint) was driven over \(tool) for \(minutes(r.drivenSeconds))"
+        // An IP-KVM stands in for the computer it is plugged into, which the network never sees.
+        let who = kvm.map { product in
+            let named = product == "IP-KVM" ? "an IP-KVM" : "\(article(product)) \(product) IP-KVM"
+            return "\(f.endpoint), \(named) (the computer behind it does not show on the wire),"
+        } ?? "\(f.endpoint)"
+        var out = "\(who) was driven over \(tool) for \(minutes(r.drivenSeconds))"
         if r.sessions.count > 1 { out += " in \(r.sessions.count) sessions" }
         // GeoIP places the controller when it is seen, else the session's peer (the relay).
         if let ctl = f.controller {

@@ -86,7 +86,14 @@ public struct RelayUse {
 /// What a finished flow says to the detection engine.
 enum SessionObservation {
     case session(RemoteSession)
-    case relay(RelayUse)
+    /// A relay use; `ifKVM` is the session it is when its client turns out to be an IP-KVM
+    /// (a KVM's tunnel or media relay to whoever drives it), nil when the flow carried no
+    /// data both ways or its client is not on the site.
+    case relay(RelayUse, ifKVM: RemoteSession?)
+    /// A web console or WebRTC session served by a site device: remote control when the
+    /// device turns out to be an IP-KVM. Devices are classified only when the run ends, so
+    /// the engine holds these (bounded) until then.
+    case servedIfKVM(RemoteSession)
 }
 
 enum SessionExtraction {
@@ -94,17 +101,22 @@ enum SessionExtraction {
     static func servesDesktop(_ f: Family) -> Bool { f == .rdp || f == .vnc }
 
     /// Reads one ended flow; nil for flows with nothing to say about remote control or relays.
-    static func observe(_ f: FlowState, thresholds t: DetectionConfiguration.Thresholds) -> SessionObservation? {
+    /// `site` holds the site's own networks, where an IP-KVM would be plugged in.
+    static func observe(_ f: FlowState, thresholds t: DetectionConfiguration.Thresholds,
+                        site: NetworkSet) -> SessionObservation? {
         guard let m = f.metadata else { return nil }
         let families = m.protocols.map(\.family)
         let tools = families.filter(\.isRemoteControl)
+        let hasData = f.orig.payloadBytes > 0 && f.resp.payloadBytes > 0
         // Most flows carry neither remote control, SSH nor a relay: they are let go before
-        // their uid is made.
+        // their uid is made, unless a site device serves a console-like session on them.
         guard !tools.isEmpty || families.contains(.ssh) || families.contains(where: { RelayKind(family: $0) != nil })
-        else { return nil }
+        else {
+            guard hasData, let s = servedSession(f, families: families, site: site, t) else { return nil }
+            return .servedIfKVM(s)
+        }
         let uid = FlowRecordWriter.uid(f)
         let relay = RelayEvidence.hop(in: f, uid: uid)
-        let hasData = f.orig.payloadBytes > 0 && f.resp.payloadBytes > 0
 
         if !tools.isEmpty && hasData {
             return .session(inferHiddenRelay(desktopSession(f, tools: tools, relay: relay, uid: uid, t), t))
@@ -117,10 +129,36 @@ enum SessionExtraction {
             // Remote control inside a tunnel: the host behind the relay's client side sends
             // screen-sized data and receives a person's small inputs for a while.
             if hasData, let s = tunnelledSession(f, relay: relay, uid: uid, t) { return .session(s) }
+            // An IP-KVM has no other use for a tunnel or media relay than being reached
+            // through it: whatever it carries is the KVM being driven.
+            var ifKVM: RemoteSession?
+            if hasData && site.contains(f.originatorAddress) {
+                var s = session(f, drivenSide: .originator, tools: [.kvm], uid: uid, t)
+                s.relay = relay
+                s.controller = relay.farSide.flatMap(RelayEvidence.farSideAddress)
+                ifKVM = s
+            }
             return .relay(RelayUse(uid: uid, startNs: f.firstTimestampNs, endNs: f.lastTimestampNs,
-                                   client: f.originatorAddress, hop: relay))
+                                   client: f.originatorAddress, hop: relay), ifKVM: ifKVM)
         }
         return nil
+    }
+
+    /// Families that carry an IP-KVM's console: its web interface (HTTP, HTTPS, WebSocket
+    /// inside them) and its WebRTC video and input (STUN connectivity checks, QUIC).
+    private static func carriesConsole(_ f: Family) -> Bool { f == .http || f == .tls || f == .stun || f == .quic }
+
+    /// A console-like session a site device serves: the TCP server, or over UDP the side that
+    /// sends the most (the video), is on the site; the other side is whoever would drive it.
+    /// Remote control only if the device is an IP-KVM, which is known when the run ends.
+    private static func servedSession(_ f: FlowState, families: [Family], site: NetworkSet,
+                                      _ t: DetectionConfiguration.Thresholds) -> RemoteSession? {
+        guard families.contains(where: carriesConsole) else { return nil }
+        let served: Direction = f.key.proto == IPProto.tcp || f.resp.seqBytes >= f.orig.seqBytes ? .responder : .originator
+        guard site.contains(served == .responder ? f.responderAddress : f.originatorAddress) else { return nil }
+        var s = session(f, drivenSide: served, tools: [.kvm], uid: FlowRecordWriter.uid(f), t)
+        s.controller = s.peer
+        return inferHiddenRelay(s, t)
     }
 
     /// A session whose peer answers TCP far sooner than the application has a hop in front of
@@ -139,7 +177,8 @@ enum SessionExtraction {
     private static func desktopSession(_ f: FlowState, tools: [Family], relay: RelayHop?, uid: String,
                                        _ t: DetectionConfiguration.Thresholds) -> RemoteSession {
         var drivenSide: Direction
-        if tools.contains(where: servesDesktop) {
+        let servingKVM = servedByKVM(f)
+        if tools.contains(where: servesDesktop) || servingKVM {
             drivenSide = .responder
         } else {
             drivenSide = f.orig.seqBytes >= f.resp.seqBytes ? .originator : .responder
@@ -151,10 +190,18 @@ enum SessionExtraction {
             s.driven = relay.farSide.flatMap(RelayEvidence.farSideAddress) ?? s.driven
             s.drivenMAC = 0
             s.controller = f.originatorAddress
-        } else if relay == nil && tools.contains(where: servesDesktop) {
+        } else if relay == nil && (tools.contains(where: servesDesktop) || servingKVM) {
             s.controller = f.originatorAddress
         }
         return s
+    }
+
+    /// Whether the flow's server showed itself to be an IP-KVM (its certificate, its web
+    /// page's title): the server is the driven KVM and the client drives it, whichever side
+    /// sends more (a disk image uploaded to the KVM's virtual drive goes towards it).
+    private static func servedByKVM(_ f: FlowState) -> Bool {
+        f.metadata?.protocols.contains { $0.family == .kvm && ($0.identifiedBy == .tlsCert || $0.identifiedBy == .httpTitle) }
+            ?? false
     }
 
     /// SSH: an interactive login drives the server (person-sized input towards it). A host's
