@@ -186,9 +186,10 @@ public final class DetectionSink: FlowSink {
     }
 
     /// The IP-KVM product of the endpoint's device, once devices are classified (the run's
-    /// end, before findings are drawn).
+    /// end, before findings are drawn). A device called a KVM on its traffic shape alone
+    /// (STUN at boot, a video stream: a laptop with a WebRTC app shows both) is not scored.
     private func kvmProduct(of r: EndpointRecord) -> String? {
-        devices(of: r).lazy.compactMap(\.kvm).first.map { $0.product ?? "IP-KVM" }
+        devices(of: r).lazy.filter { !$0.kvmRestsOnTrafficShapeOnly }.compactMap(\.kvm).first.map { $0.product ?? "IP-KVM" }
     }
 
     /// The names the endpoint's device gave itself (DHCP, mDNS, NBNS).
