@@ -145,6 +145,52 @@ final class KVMTrafficShapeTests: XCTestCase {
                      "buffered bursts, no frame clock")
         XCTAssertNil(VideoStreamShape.measure(flow(seconds: 20, gapBin: 16, gapsPerSecond: 30, sentPerSecond: 80_000,
                                                     back: 9_000, backPackets: 10)), "large packets back: not input")
+        // Measured on a real download that curl paced (--limit-rate 1M, 15 s, 18 MB, between
+        // network namespaces): 6 short pauses a second, 4-16 ms long, nearly all in two bins.
+        var paced = flow(seconds: 15, gapBin: 13, gapsPerSecond: 0, sentPerSecond: 1_224_000, back: 87, backPackets: 1)
+        for (bin, count) in [13: 74, 14: 1, 15: 9, 16: 7] as [Int: UInt32] { paced.orig.interArrival.bins[bin] = count }
+        XCTAssertNil(VideoStreamShape.measure(paced), "pauses far shorter than the period their count implies")
+    }
+
+    /// Real streams made with ffmpeg (scripts/make-kvm-stream-captures.sh): H.264 over RTP/UDP
+    /// and MJPEG over HTTP have the shape, sent by the device; a two-way call does not.
+    func testRealStreamsAndNearMisses() throws {
+        struct StreamTruth: Decodable { var video_stream_from: String? }
+        for name in ["stream-rtp-h264", "stream-mjpeg-http", "near-rtp-two-way"] {
+            let flows = try analyzeCapture(TestEnvironment.capture("fixtures/kvm/\(name).pcap"),
+                                           dissectors: StandardDissectors()).flows
+            let url = URL(fileURLWithPath: TestEnvironment.capture("fixtures/kvm/\(name).truth.json"))
+            let truth = try JSONDecoder().decode(StreamTruth.self, from: Data(contentsOf: url))
+            let streams = flows.compactMap { f in VideoStreamShape.measure(f).map { (f, $0) } }
+            let senders = streams.map { f, v in (v.sender == .originator ? f.originatorAddress : f.responderAddress).description }
+            XCTAssertEqual(senders, truth.video_stream_from.map { [$0] } ?? [], name)
+            for (_, v) in streams {
+                XCTAssertEqual(v.framesPerSecond, 30, accuracy: 2, name)
+                XCTAssertGreaterThan(v.senderShare, 0.95, name)
+            }
+        }
+    }
+
+    /// The shipped scenario captures (real VNC, RDP, SSH, TURN and VPN sessions between network
+    /// namespaces): a driven desktop streams its screen too, yet nothing there is a KVM.
+    func testRemoteDesktopScreensAreNoKVM() throws {
+        let dir = URL(fileURLWithPath: TestEnvironment.capture("scenarios"))
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".pcap") }.sorted()
+        XCTAssertFalse(names.isEmpty)
+        var shaped: [String] = []
+        for name in names + ["../lab-basic.pcap"] {
+            let context = DissectorContext(signatures: SignatureMatcher(try SignatureCatalogue.builtIn()))
+            let dissectors = StandardDissectors(context: context)
+            let flows = try analyzeCapture(dir.appendingPathComponent(name).path, dissectors: dissectors).flows
+            _ = dissectors.runSummary()
+            XCTAssertTrue(context.devices.devices.allSatisfy { $0.kvm == nil }, name)
+            for f in flows {
+                guard let v = VideoStreamShape.measure(f) else { continue }
+                let from = v.sender == .originator ? f.originatorAddress : f.responderAddress
+                shaped.append("\(name) \(from) \(Int(v.bitsPerSecond / 1000)) kbit/s \(Int(v.framesPerSecond)) fps")
+            }
+        }
+        print("scenario flows with a video stream's shape: \(shaped.count)\n  " + shaped.joined(separator: "\n  "))
     }
 
     /// Over the corpus's video, WebRTC and streaming captures no device is called a KVM and no
