@@ -50,36 +50,37 @@ public struct VideoStreamShape: Equatable {
     public static func measure(_ flow: FlowState) -> VideoStreamShape? {
         let durationNs = flow.lastTimestampNs &- flow.firstTimestampNs
         guard durationNs >= minimumDurationNs else { return nil }
+        return measure(flow, sender: .originator, durationNs) ?? measure(flow, sender: .responder, durationNs)
+    }
+
+    private static func measure(_ flow: FlowState, sender: Direction, _ durationNs: Int64) -> VideoStreamShape? {
         let seconds = Double(durationNs) / 1e9
-        for sender in [Direction.originator, .responder] {
-            let s = flow[sender], viewer = flow[sender == .originator ? .responder : .originator]
-            guard s.payloadBytes >= minimumAsymmetry &* viewer.payloadBytes,
-                  viewer.payloadBytes <= maximumReturnPacketBytes &* max(1, viewer.dataPackets) else { continue }
-            let bits = Double(s.payloadBytes) * 8 / seconds
-            guard bits >= minimumBitsPerSecond else { continue }
-            var gaps: UInt64 = 0, densest: UInt64 = 0, densestBin = frameGapBins.lowerBound
-            for b in frameGapBins {
-                let here = UInt64(s.interArrival.bins[b])
-                gaps += here
-                let pair = b < frameGapBins.upperBound ? here + UInt64(s.interArrival.bins[b + 1]) : 0
-                if pair > densest { densest = pair; densestBin = b }
-            }
-            let fps = Double(gaps) / seconds
-            guard frameRates.contains(fps) else { continue }
-            let cadence = Double(densest) / Double(gaps)
-            guard cadence >= minimumCadenceShare else { continue }
-            // A frame clock idles between frames: the usual gap (the densest pair's range,
-            // [2^(b-1), 2^(b+1)) µs) is between half the frame period and the period. A sender
-            // that is rate-limited (curl --limit-rate, a token bucket) pauses briefly and
-            // regularly too, but sends most of the time: its pauses are far shorter than the
-            // period their count implies (measured: 6 pauses/s of 4-16 ms in a paced download).
-            let periodUs = 1e6 / fps
-            let lower = Double(UInt64(1) << UInt64(densestBin - 1)), upper = Double(UInt64(1) << UInt64(densestBin + 1))
-            guard lower <= periodUs, upper >= periodUs / 2 else { continue }
-            let total = s.payloadBytes + viewer.payloadBytes
-            return VideoStreamShape(sender: sender, durationNs: durationNs, bitsPerSecond: bits, framesPerSecond: fps,
-                                    cadenceShare: cadence, senderShare: Double(s.payloadBytes) / Double(total))
+        let s = flow[sender], viewer = flow[sender.opposite]
+        guard s.payloadBytes >= minimumAsymmetry &* viewer.payloadBytes,
+              viewer.payloadBytes <= maximumReturnPacketBytes &* max(1, viewer.dataPackets) else { return nil }
+        let bits = Double(s.payloadBytes) * 8 / seconds
+        guard bits >= minimumBitsPerSecond else { return nil }
+        var gaps: UInt64 = 0, densest: UInt64 = 0, densestBin = frameGapBins.lowerBound
+        for b in frameGapBins {
+            let here = UInt64(s.interArrival.bins[b])
+            gaps += here
+            let pair = b < frameGapBins.upperBound ? here + UInt64(s.interArrival.bins[b + 1]) : 0
+            if pair > densest { densest = pair; densestBin = b }
         }
-        return nil
+        let fps = Double(gaps) / seconds
+        guard frameRates.contains(fps) else { return nil }
+        let cadence = Double(densest) / Double(gaps)
+        guard cadence >= minimumCadenceShare else { return nil }
+        // A frame clock idles between frames: the usual gap (the densest pair's range,
+        // [2^(b-1), 2^(b+1)) µs) is between half the frame period and the period. A sender
+        // that is rate-limited (curl --limit-rate, a token bucket) pauses briefly and
+        // regularly too, but sends most of the time: its pauses are far shorter than the
+        // period their count implies (measured: 6 pauses/s of 4-16 ms in a paced download).
+        let periodUs = 1e6 / fps
+        let lower = Double(UInt64(1) << UInt64(densestBin - 1)), upper = Double(UInt64(1) << UInt64(densestBin + 1))
+        guard lower <= periodUs, upper >= periodUs / 2 else { return nil }
+        let total = s.payloadBytes + viewer.payloadBytes
+        return VideoStreamShape(sender: sender, durationNs: durationNs, bitsPerSecond: bits, framesPerSecond: fps,
+                                cadenceShare: cadence, senderShare: Double(s.payloadBytes) / Double(total))
     }
 }
