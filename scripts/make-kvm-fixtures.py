@@ -12,6 +12,7 @@ exists), built from the vendors' public source for what they send and when:
                                          0x0003, value 0x00000006) from a fresh socket per check
   pikvm/kvmd kvmd/apps/__init__.py       janus.stun host stun.l.google.com port 19302,
                                          janus.check.interval 10.0 s
+  gl-inet/glkvm kvmd/apps/janus/runner.py  the same runner on GL.iNet's Comet (GLKVM)
   jetkvm/kvm webrtc.go, cloud.go         newSession (per viewer, with the ICE servers the cloud
                                          sends): one H.264 TrackLocalStaticSample "video"/"kvm"
                                          sent to the viewer, data channels "hidrpc"/"rpc" for

@@ -7,10 +7,10 @@
 /// `janus.stun` host and port) to learn its external address and NAT type before it starts the
 /// Janus WebRTC gateway, then probes again every `janus.check.interval` (10 s) — pikvm/kvmd
 /// kvmd/apps/janus/runner.py (`JanusRunner.__run`, `__get_netcfg`), kvmd/apps/janus/stun.py,
-/// kvmd/apps/__init__.py (`"janus": {"stun": …, "check": …}`); GL.iNet's GLKVM firmware is built
-/// on kvmd. JetKVM and NanoKVM gather ICE candidates only when a viewer opens a session
-/// (jetkvm/kvm webrtc.go `newSession`, with ICE servers the cloud hands over per session), so
-/// for them the probe appears with the session, not at boot.
+/// kvmd/apps/__init__.py (`"janus": {"stun": …, "check": …}`). GL.iNet's Comet runs the same
+/// runner (gl-inet/glkvm kvmd/apps/janus/runner.py). JetKVM gathers ICE candidates only when
+/// a viewer opens a session (jetkvm/kvm webrtc.go `newSession`, with ICE servers the cloud
+/// hands over per session), so for it the probe comes with the session, not at boot.
 ///
 /// Weak on its own: a laptop that starts a WebRTC app at login does the same, so it is only
 /// ever low-confidence evidence (see `Device.kvm`).
