@@ -7,8 +7,10 @@ struct KVMDirectory {
     /// Every KVM device with an address on the site, in the order the table first saw them.
     private(set) var atSite: [(address: IPAddress, product: String)] = []
 
+    /// A device called a KVM on its traffic shape alone (STUN at boot, a video stream: a
+    /// laptop with a WebRTC app shows both) is left out.
     init(_ devices: [Device], site: NetworkSet) {
-        for d in devices {
+        for d in devices where !d.kvmRestsOnTrafficShapeOnly {
             guard let k = d.kvm else { continue }
             let product = k.product ?? "IP-KVM"
             if d.mac != 0 { byMAC[d.mac] = product }

@@ -45,6 +45,10 @@ public struct DHCPClientProfile {
     public var requestedAddress: IPAddress? // 50
     /// The address a server's ACK gave it (yiaddr).
     public var assignedAddress: IPAddress?
+    /// When the client last took an address from scratch (RFC 2131 §4.4: a DISCOVER, or a
+    /// REQUEST or ACK with no current address in ciaddr — booting or joining the network, not
+    /// renewing a lease it holds): what "soon after boot" is measured from.
+    public var joinedNs: Int64?
 }
 
 /// What the DHCPv6 client said about itself (RFC 8415 option numbers).
@@ -81,6 +85,9 @@ public final class Device {
     /// Why the device might be an IP-KVM (see KVMClassifier), bounded.
     public private(set) var kvmEvidence: [KVMEvidence] = []
     public static let maxKVMEvidence = 8
+    /// The first STUN Binding request it sent to a public server soon after joining the
+    /// network (see KVMBootProbe), noted on the packet thread, weighed when the run ends.
+    public internal(set) var bootProbe: STUNBootProbe?
 
     init(mac: UInt64, at ts: Int64) {
         self.mac = mac
@@ -123,6 +130,18 @@ public final class Device {
 extension IPAddress {
     /// :: or 0.0.0.0 (a DHCP client before it has an address).
     var isUnspecified: Bool { isZero || self == IPAddress(v4: 0) }
+
+    /// Addresses that are nobody's on the Internet, so a LAN's own: private (RFC 1918), shared
+    /// (RFC 6598), link-local, loopback and unique-local (RFC 4193).
+    var isPrivateUse: Bool {
+        if isV4 {
+            let a = v4Value
+            return a >> 24 == 10 || a >> 20 == 0xAC1 || a >> 16 == 0xC0A8 || a >> 22 == 0x191
+                || a >> 16 == 0xA9FE || a >> 24 == 127
+        }
+        let top = hi >> 48
+        return top & 0xFE00 == 0xFC00 || top & 0xFFC0 == 0xFE80 || (hi == 0 && lo == 1)
+    }
 
     /// 224.0.0.0/4 or ff00::/8, and the IPv4 limited broadcast.
     var isMulticast: Bool {

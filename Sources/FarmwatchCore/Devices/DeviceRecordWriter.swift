@@ -98,9 +98,22 @@ public enum DeviceRecordWriter {
             w.field("identified_by", e.identifiedBy.rawValue)
             w.field("confidence", e.confidence.name)
             w.field("detail", e.detail)
+            if let u = e.uid { w.field("uid", u) }
+            if let v = e.videoStream { videoStream(v, w) }
             w.endObject()
         }
         w.endArray()
+        w.endObject()
+    }
+
+    /// A video stream's measurements (see VideoStreamShape).
+    private static func videoStream(_ v: VideoStreamShape, _ w: JSONWriter) {
+        w.key("video_stream"); w.beginObject()
+        w.key("duration"); w.fixed(v.durationNs, scale: 1_000_000_000, decimals: 3)
+        w.field("kbit_per_s", Int((v.bitsPerSecond / 1000).rounded()))
+        w.key("frames_per_s"); w.fixed(Int64((v.framesPerSecond * 10).rounded()), scale: 10, decimals: 1)
+        w.key("cadence_share"); w.fixed(Int64((v.cadenceShare * 100).rounded()), scale: 100, decimals: 2)
+        w.key("sender_share"); w.fixed(Int64((v.senderShare * 100).rounded()), scale: 100, decimals: 2)
         w.endObject()
     }
 

@@ -47,6 +47,14 @@ public final class DeviceTable {
         return device(mac: flow[side].mac, address: address, at: chunk.timestampNs, evidence)
     }
 
+    /// The device already known by this MAC, else the one that used this address; never
+    /// creates one.
+    func existing(mac: UInt64, address: IPAddress) -> Device? {
+        if mac != 0, let i = byMAC[mac] { return devices[i] }
+        if let i = byAddress[address] { return devices[i] }
+        return devices.first { $0.addresses.items.contains(address) }
+    }
+
     /// Notes KVM evidence seen on a flow served from `address`: on the device known to use
     /// that address, else on a device keyed by the address.
     func noteKVM(address: IPAddress, at ts: Int64, _ e: KVMEvidence) {

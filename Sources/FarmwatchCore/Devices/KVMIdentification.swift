@@ -1,11 +1,20 @@
 /// One reason to think a device is an IP-KVM (PiKVM, TinyPilot, JetKVM, NanoKVM, GL.iNet
-/// Comet ...): a catalogue signature its names, services, MAC, web page or certificate matched.
+/// Comet ...): a catalogue signature its names, services, MAC, web page or certificate matched,
+/// or (`traffic-shape`) what its traffic did: STUN at boot, a video stream out.
 public struct KVMEvidence {
     public var identifiedBy: IdentifiedBy
     public var confidence: Confidence
-    /// What matched, and the catalogue line it matched (`file:line`).
+    /// What matched, and the catalogue line it matched (`file:line`); for traffic shapes, what
+    /// was seen.
     public var detail: String
     public var product: String?
+    /// The flow the evidence was seen on, for traffic shapes.
+    public var uid: String?
+    /// The measurements, for a video stream.
+    public var videoStream: VideoStreamShape?
+
+    /// Behaviour rather than identity: what any WebRTC app or camera could also do.
+    public var isTrafficShape: Bool { identifiedBy == .trafficShape }
 }
 
 /// Decides, once the run has seen everything, which devices look like IP-KVMs.
@@ -32,16 +41,41 @@ enum KVMClassifier {
             if d.mac != 0 && !d.macIsLocal {
                 note(matcher.oui(d.mac), .oui, "MAC", Array(FlowRecordWriter.macString(d.mac).utf8))
             }
+            if let p = d.bootProbe { d.noteKVM(bootProbeEvidence(p)) }
         }
+    }
+
+    static func bootProbeEvidence(_ p: STUNBootProbe) -> KVMEvidence {
+        let server = p.server.isV4 ? "\(p.server):\(p.port)" : "[\(p.server)]:\(p.port)"
+        let seconds = Double(p.afterJoinNs / 1_000_000) / 1000
+        return KVMEvidence(identifiedBy: .trafficShape, confidence: .low,
+                           detail: "STUN binding request to \(server) \(seconds) s after its DHCP exchange (at boot)",
+                           product: nil, uid: p.uid)
     }
 }
 
 extension Device {
     /// Whether the evidence is enough to call the device a KVM, how sure, and which product.
+    /// Identity (a catalogue name, service, title, certificate or product-specific OUI) decides,
+    /// at the best signature's confidence, raised one step when the device's traffic agrees
+    /// (STUN at boot, a video stream out). Traffic shapes beside only a generic MAC prefix (a
+    /// Raspberry Pi probing STUN at boot and streaming video) make a low verdict; traffic
+    /// shapes alone make none: a laptop with a WebRTC app can show both.
     public var kvm: (product: String?, confidence: Confidence)? {
-        let counted = kvmEvidence.filter { $0.identifiedBy != .oui || $0.confidence >= .medium }
-        guard let best = counted.max(by: { $0.confidence < $1.confidence }) else { return nil }
+        let identity = kvmEvidence.filter { !$0.isTrafficShape && ($0.identifiedBy != .oui || $0.confidence >= .medium) }
+        let behaviour = kvmEvidence.contains { $0.isTrafficShape }
         let named = kvmEvidence.filter { $0.product != nil }.max(by: { $0.confidence < $1.confidence })
-        return (named?.product ?? best.product, best.confidence)
+        guard let best = identity.max(by: { $0.confidence < $1.confidence }) else {
+            let genericOUI = kvmEvidence.contains { $0.identifiedBy == .oui }
+            return behaviour && genericOUI ? (named?.product, .low) : nil
+        }
+        let raised = behaviour ? Confidence(rawValue: min(best.confidence.rawValue + 1, Confidence.high.rawValue))! : best.confidence
+        return (named?.product ?? best.product, raised)
+    }
+
+    /// The device is called a KVM only on what its traffic did beside a generic MAC prefix:
+    /// reported, never scored.
+    public var kvmRestsOnTrafficShapeOnly: Bool {
+        kvm != nil && !kvmEvidence.contains { !$0.isTrafficShape && ($0.identifiedBy != .oui || $0.confidence >= .medium) }
     }
 }

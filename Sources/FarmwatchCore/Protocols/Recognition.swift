@@ -57,6 +57,9 @@ public enum IdentifiedBy: String, Sendable {
     case ipList = "ip-list"
     /// A well-known port and nothing else: reported, never enough for `protocols`.
     case portHint = "port-hint"
+    /// What a device's traffic did rather than what it is called (STUN at boot, a video stream
+    /// out): supporting evidence on `device` records' `kvm`, never on a flow's `protocols`.
+    case trafficShape = "traffic-shape"
 }
 
 public enum Confidence: UInt8, Comparable, Sendable {

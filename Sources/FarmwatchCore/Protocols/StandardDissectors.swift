@@ -147,7 +147,8 @@ public struct StandardDissectors: DissectorSet {
     /// Whole-flow conclusions, off the packet thread in a run: DNS messages, TLS hellos and
     /// certificates, QUIC Initials, and TLS/QUIC fingerprints from what the dissectors kept, SSH's use from
     /// its shape, Tor from its link certificates, then the catalogue's names, certificates,
-    /// ALPN and port hints.
+    /// ALPN and port hints, and whether the flow is a video stream sent from the LAN (weighed
+    /// as KVM evidence when the run ends).
     public func flowEnding(_ flow: inout FlowState) {
         if let m = flow.metadata {
             m.facts(Self.dnsSlot, as: DNSFacts.self)?.conclude(m)
@@ -157,6 +158,7 @@ public struct StandardDissectors: DissectorSet {
         SSHSessionUse.conclude(&flow)
         TorLinkRecognizer.conclude(&flow)
         FlowSignatureClassifier.classify(&flow, context.signatures, kvm: context.kvmSightings)
+        context.kvmSightings.noteVideoStream(of: flow)
     }
 
     /// The same dissectors over a sibling context (caches and KVM sightings of its own).
@@ -180,11 +182,13 @@ public struct StandardDissectors: DissectorSet {
     }
 
     /// Classifies the devices as IP-KVMs or not, once: the KVM sightings from flows meet the
-    /// device table, then the catalogue's names, services, titles and OUIs are matched.
+    /// device table, then the catalogue's names, services, titles and OUIs are matched and
+    /// STUN at boot noted, and last the video streams of devices that carry any of that.
     public func concludeRun() {
         guard !context.devices.kvmClassified else { return }
         context.devices.kvmClassified = true
         context.kvmSightings.apply(to: context.devices)
         KVMClassifier.classify(context.devices, context.signatures)
+        context.kvmSightings.applyVideoStreams(to: context.devices)
     }
 }

@@ -64,11 +64,13 @@ public enum DHCPDissector: Dissector {
             p.parameterList = m.parameterList ?? p.parameterList
             p.clientID = m.clientID ?? p.clientID
             p.requestedAddress = m.requestedAddress ?? p.requestedAddress
+            if m.takesAddressFromScratch { p.joinedNs = ts }
             d.dhcp = p
         } else if m.messageType == 5, m.clientMAC != 0 {
             guard let d = devices.device(mac: m.clientMAC, address: m.yourAddress, at: ts, .dhcpAck) else { return }
             var p = d.dhcp ?? DHCPClientProfile()
             if !m.yourAddress.isUnspecified { p.assignedAddress = m.yourAddress }
+            if m.takesAddressFromScratch { p.joinedNs = ts }
             d.dhcp = p
         }
     }

@@ -26,6 +26,13 @@ public struct DHCPv4Message {
 
     public var isFromClient: Bool { op == 1 }
 
+    /// A DISCOVER, REQUEST or ACK with no ciaddr (RFC 2131 §4.3.2, table 5: SELECTING and
+    /// INIT-REBOOT leave it 0; RENEWING and REBINDING carry the address held): a client
+    /// booting or joining the network rather than renewing.
+    var takesAddressFromScratch: Bool {
+        (messageType == 1 || messageType == 3 || messageType == 5) && clientAddress.isUnspecified
+    }
+
     /// The content check: op BOOTREQUEST or BOOTREPLY and the cookie in place.
     static func looksLikeDHCP(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count >= fixedLength + 4, bytes[0] == 1 || bytes[0] == 2 else { return false }

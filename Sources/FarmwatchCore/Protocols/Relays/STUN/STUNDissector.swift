@@ -26,11 +26,12 @@ public enum STUNDissector: Dissector {
             if let f = existing {
                 facts = f
             } else {
-                guard STUNMessage(chunk.bytes) != nil else {
+                guard let first = STUNMessage(chunk.bytes) else {
                     let seen = flow.orig.packets &+ flow.resp.packets
                     return isMultiplexed(chunk.bytes) && seen < multiplexPatience ? .wantMore : .notMine
                 }
                 facts = flow.facts(StandardDissectors.stunSlot) { STUNFacts(framing: .datagram) }
+                KVMBootProbe.note(first, chunk, flow, context.devices)
             }
             facts.note(chunk.bytes, from: chunk.direction)
         } else {
