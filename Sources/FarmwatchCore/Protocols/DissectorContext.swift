@@ -25,6 +25,13 @@ public final class DissectorContext {
     /// JA4's sorted forms by their raw text: the part of a shuffling client's fingerprint
     /// that repeats (see `JA4.fingerprint`).
     let ja4SortedForms = BoundedCache<ByteKey, (ja4: String, raw: String)>(capacity: 1024)
+    /// Catalogue signatures by name (`SignatureMatcher.domains`): server names, DNS questions
+    /// and Host headers repeat from flow to flow, and matching one walks its suffixes and the
+    /// catalogue's globs.
+    let domainSignatures = BoundedCache<ByteKey, [Signature]>(capacity: 4096)
+    /// Catalogue signatures by certificate subject or issuer (`SignatureMatcher.containing`):
+    /// a server sends the same certificate to every client.
+    let certificateSignatures = BoundedCache<ByteKey, [Signature]>(capacity: 1024)
     /// JA3S by ServerHello shape (`JA3.serverShape`): a server answers every client alike.
     let serverFingerprints = BoundedCache<ByteKey, (ja3sString: String, ja3s: String)>(capacity: 1024)
 

@@ -157,7 +157,7 @@ public struct StandardDissectors: DissectorSet {
         }
         SSHSessionUse.conclude(&flow)
         TorLinkRecognizer.conclude(&flow)
-        FlowSignatureClassifier.classify(&flow, context.signatures, kvm: context.kvmSightings)
+        FlowSignatureClassifier.classify(&flow, context)
         context.kvmSightings.noteVideoStream(of: flow)
     }
 
