@@ -251,9 +251,10 @@ public final class FlowEngine<Dissectors: DissectorSet> {
             f.pointee[side].turnaroundCount = n &+ 1
             // The finer sketch: only for flows a dissector claimed (metadata), once they show
             // a conversation rather than one request and its answer.
-            // The count first: binding the metadata retains it, on every data packet.
-            if n >= FlowEngine.sketchAfterTurnarounds, let m = f.pointee.metadata {
-                m.noteTurnaround(side, us, answerBytes: answerBytes)
+            if n >= FlowEngine.sketchAfterTurnarounds, let m = f.pointee.metadata.map(Unmanaged.passUnretained) {
+                // Unretained: the flow holds its metadata through the call, which would
+                // otherwise retain and release it on every data packet of a long flow.
+                m._withUnsafeGuaranteedRef { $0.noteTurnaround(side, us, answerBytes: answerBytes) }
             }
         }
         f.pointee.lastDataSide = side

@@ -44,7 +44,7 @@ public final class FlowEndThread: FlowSink {
     }
 
     public func flowEnded(_ flow: consuming FlowState, reason: FlowEndReason) {
-        filling.append((flow, reason))
+        filling.append((consume flow, reason))
         if filling.count >= batchSize { handOver() }
     }
 

@@ -79,9 +79,11 @@ public final class FlowMetadata {
 
     @inline(__always)
     func noteTurnaround(_ side: Direction, _ us: UInt64, answerBytes: Int) {
-        let sketches: TurnaroundSketches
-        if let t = turnarounds { sketches = t } else { sketches = TurnaroundSketches(); turnarounds = sketches }
-        sketches.add(side, us, answerBytes: answerBytes)
+        if turnarounds == nil { turnarounds = TurnaroundSketches() }
+        // Unretained, as the engine's call to this (see FlowEngine.noteTurnaround).
+        Unmanaged.passUnretained(turnarounds.unsafelyUnwrapped)._withUnsafeGuaranteedRef {
+            $0.add(side, us, answerBytes: answerBytes)
+        }
     }
 
     public func addRecognition(_ r: Recognition) {
