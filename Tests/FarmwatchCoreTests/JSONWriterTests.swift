@@ -37,6 +37,27 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertEqual(out, #"{"ts":1710234000.123456,"neg":-1.500,"ms":0.000}"# + "\n")
     }
 
+    /// Count arrays (histograms) are written in one go: they must read exactly as the same
+    /// numbers written one by one, at every width and between other fields.
+    func testCountArraysMatchNumbersWrittenOneByOne() {
+        let values: [UInt32] = [0, 9, 10, 99, 100, 4_294_967_295, 1, 0]
+        for n in 0...values.count {
+            let fast = line { w in
+                w.beginObject(); w.field("a", 1)
+                w.key("h"); w.counts(n) { values[$0] }
+                w.field("b", 2); w.endObject()
+            }
+            let slow = line { w in
+                w.beginObject(); w.field("a", 1)
+                w.key("h"); w.beginArray(); for v in values.prefix(n) { w.int(v) }; w.endArray()
+                w.field("b", 2); w.endObject()
+            }
+            XCTAssertEqual(fast, slow, "\(n) counts")
+        }
+        XCTAssertEqual(line { w in w.beginArray(); w.counts(2) { _ in 7 }; w.counts(0) { _ in 0 }; w.endArray() },
+                       "[[7,7],[]]")
+    }
+
     func testHostileBytesCannotBreakTheLineOrTheTerminal() throws {
         // Quotes, backslashes, newlines, ESC sequences, C1 CSI, invalid and overlong UTF-8.
         let hostile: [UInt8] = Array("a\"b\\c\nd\r\te".utf8) + [0x1B, 0x5B, 0x32, 0x4A, 0xC2, 0x9B, 0xFF, 0xC0, 0xAF, 0xE2, 0x82]

@@ -121,9 +121,7 @@ public enum FlowRecordWriter {
     private static func histogram<let n: Int>(_ h: LogHistogram<n>, _ w: JSONWriter) {
         var last = -1
         for i in 0..<n where h.bins[i] != 0 { last = i }
-        w.beginArray()
-        if last >= 0 { for i in 0...last { w.int(h.bins[i]) } }
-        w.endArray()
+        w.counts(last + 1) { h.bins[$0] }
     }
 
     public static func protoName(_ p: UInt8) -> String {

@@ -304,19 +304,53 @@ public final class JSONWriter {
             put(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v))
             return
         }
+        let room = max(20, minimumDigits)
+        if capacity - count < room { grow(room) }
+        count += Self.writeDigits(v, minimumDigits: minimumDigits, at: storage + count)
+    }
+
+    /// Writes the digits of `v` at `target` (room for 20 bytes, or `minimumDigits`), returns
+    /// how many.
+    @inline(__always)
+    private static func writeDigits(_ v: UInt64, minimumDigits: Int, at target: UnsafeMutablePointer<UInt8>) -> Int {
         var n = 1
         var t = v
         while t >= 10 { t /= 10; n += 1 }
         n = max(n, minimumDigits)
-        if capacity - count < n { grow(n) }
-        var p = storage + count + n
+        var p = target + n
         var x = v
         for _ in 0..<n {
             p -= 1
             p.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: x % 10)
             x /= 10
         }
-        count += n
+        return n
+    }
+
+    /// An array of `n` counts, `[3,0,12]`, under one capacity check: a flow record holds
+    /// several histograms of mostly one-digit bins.
+    public func counts(_ n: Int, _ value: (Int) -> UInt32) {
+        separator()
+        let room = 2 + n * 11
+        if capacity - count < room { grow(room) }
+        var p = storage + count
+        p.pointee = UInt8(ascii: "[")
+        p += 1
+        for i in 0..<n {
+            if i > 0 {
+                p.pointee = UInt8(ascii: ",")
+                p += 1
+            }
+            let v = value(i)
+            if v < 10 {
+                p.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v)
+                p += 1
+            } else {
+                p += Self.writeDigits(UInt64(v), minimumDigits: 1, at: p)
+            }
+        }
+        p.pointee = UInt8(ascii: "]")
+        count = p + 1 - storage
     }
 
     /// Writes bytes as a JSON string. Plain printable ASCII (the common case) is copied in one

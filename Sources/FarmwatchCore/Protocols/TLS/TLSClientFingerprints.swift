@@ -58,40 +58,49 @@ extension TLSClientFingerprints {
     /// context's cache; the random, session id and key shares are not part of it). With
     /// `sortingExtensions`, what JA4 alone depends on, since it sorts the extensions itself.
     static func shape(of hello: TLSClientHello, transport: JA4Transport, sortingExtensions: Bool) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(2 * (hello.ciphers.count + hello.extensions.count + hello.supportedGroups.count
-            + hello.signatureAlgorithms.count + hello.supportedVersions.count) + hello.ecPointFormats.count + 32)
-        out.append(transport.marker)
-        out.append(UInt8(hello.version >> 8))
-        out.append(UInt8(hello.version & 0xFF))
-        // Each list behind its length, so that values cannot slide from one list to the next.
-        func append(_ list: [UInt16]) {
-            let lengthAt = out.count
-            out.append(0)
-            out.append(0)
-            var n = 0
-            for v in list where !TLSGrease.isGrease(v) {
-                out.append(UInt8(v >> 8))
-                out.append(UInt8(v & 0xFF))
-                n += 1
+        let alpn = hello.alpn.first ?? []
+        let size = 3 + 2 * (5 + hello.ciphers.count + hello.extensions.count + hello.supportedGroups.count
+            + hello.signatureAlgorithms.count + hello.supportedVersions.count)
+            + 1 + hello.ecPointFormats.count + 2 + alpn.count
+        // Written through a pointer into one allocation: built for every hello, twice for a
+        // client that shuffles its extensions.
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, written in
+            var p = buffer.baseAddress!
+            @inline(__always) func put(_ b: UInt8) {
+                p.initialize(to: b)
+                p += 1
             }
-            out[lengthAt] = UInt8(truncatingIfNeeded: n >> 8)
-            out[lengthAt + 1] = UInt8(truncatingIfNeeded: n)
+            put(transport.marker)
+            put(UInt8(hello.version >> 8))
+            put(UInt8(hello.version & 0xFF))
+            // Each list behind its length, so that values cannot slide from one list to the next.
+            func append(_ list: [UInt16]) {
+                let length = p
+                p += 2
+                var n = 0
+                for v in list where !TLSGrease.isGrease(v) {
+                    put(UInt8(v >> 8))
+                    put(UInt8(v & 0xFF))
+                    n += 1
+                }
+                length.initialize(to: UInt8(truncatingIfNeeded: n >> 8))
+                (length + 1).initialize(to: UInt8(truncatingIfNeeded: n))
+            }
+            append(hello.ciphers)
+            append(sortingExtensions ? hello.extensions.sorted() : hello.extensions)
+            append(hello.supportedGroups)
+            append(hello.signatureAlgorithms)
+            append(hello.supportedVersions)
+            put(UInt8(truncatingIfNeeded: hello.ecPointFormats.count))
+            for b in hello.ecPointFormats { put(b) }
+            if hello.alpn.isEmpty {
+                put(0)
+            } else {
+                put(1)
+                put(UInt8(truncatingIfNeeded: alpn.count))
+                for b in alpn { put(b) }
+            }
+            written = p - buffer.baseAddress!
         }
-        append(hello.ciphers)
-        append(sortingExtensions ? hello.extensions.sorted() : hello.extensions)
-        append(hello.supportedGroups)
-        append(hello.signatureAlgorithms)
-        append(hello.supportedVersions)
-        out.append(UInt8(truncatingIfNeeded: hello.ecPointFormats.count))
-        out += hello.ecPointFormats
-        if let alpn = hello.alpn.first {
-            out.append(1)
-            out.append(UInt8(truncatingIfNeeded: alpn.count))
-            out += alpn
-        } else {
-            out.append(0)
-        }
-        return out
     }
 }
