@@ -33,8 +33,9 @@ NL=fwcat-lan; ND=fwcat-dev
 L4=192.0.2.20; D4=192.0.2.1; DNS4=192.0.2.53
 LMAC=00:1b:21:0a:0b:0c
 
-log() { printf '[make-catalogue-fixtures %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+LAB_NAME=make-catalogue-fixtures
+LAB_NAMESPACES=("$NL" "$ND")
+. "$HERE/lab/netns-lifecycle.sh"
 
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, tcpdump, daemons)"
 for c in ip ethtool tcpdump dnsmasq dig dhclient avahi-daemon curl openssl unshare "$PY"; do
@@ -42,27 +43,7 @@ for c in ip ethtool tcpdump dnsmasq dig dhclient avahi-daemon curl openssl unsha
 done
 
 WORK="$(mktemp -d /tmp/fwcat.XXXXXX)"
-PIDS=()
-drop_namespaces() {
-  for ns in "$NL" "$ND"; do
-    if ip netns list | grep -qw "$ns"; then
-      for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-      ip netns del "$ns" 2>/dev/null || true
-    fi
-  done
-}
-cleanup() {
-  local rc=$?
-  set +e
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  sleep 0.3
-  drop_namespaces
-  rm -rf "$WORK"
-  [ "$rc" -ne 0 ] && log "failed (exit $rc); namespaces and temp files removed"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+lab_traps
 
 inl() { ip netns exec "$NL" "$@"; }
 ind() { ip netns exec "$ND" "$@"; }

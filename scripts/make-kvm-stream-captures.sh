@@ -33,8 +33,9 @@ NV=fwkvm-view; ND=fwkvm-dev
 V4=10.77.0.3; D4=10.77.0.2
 SECONDS_STREAMED=15
 
-log() { printf '[make-kvm-stream-captures %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+LAB_NAME=make-kvm-stream-captures
+LAB_NAMESPACES=("$NV" "$ND")
+. "$HERE/lab/netns-lifecycle.sh"
 
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, tcpdump)"
 for c in ip ethtool tcpdump ffmpeg curl python3; do
@@ -42,27 +43,7 @@ for c in ip ethtool tcpdump ffmpeg curl python3; do
 done
 
 WORK="$(mktemp -d /tmp/fwkvm.XXXXXX)"
-PIDS=()
-drop_namespaces() {
-  for ns in "$NV" "$ND"; do
-    if ip netns list | grep -qw "$ns"; then
-      for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-      ip netns del "$ns" 2>/dev/null || true
-    fi
-  done
-}
-cleanup() {
-  local rc=$?
-  set +e
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  sleep 0.3
-  drop_namespaces
-  rm -rf "$WORK"
-  [ "$rc" -ne 0 ] && log "failed (exit $rc); namespaces and temp files removed"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+lab_traps
 
 inv() { ip netns exec "$NV" "$@"; }
 ind() { ip netns exec "$ND" "$@"; }

@@ -45,7 +45,7 @@ import tempfile
 import zoneinfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from scenario_truth import GEO, SITE  # noqa: E402
+from scenario_truth import GEO, SITE, ipv4_addresses  # noqa: E402
 
 SNAPLEN = 512
 MSS = 1448
@@ -399,16 +399,6 @@ def benign_lan_kvm(rng):
 SCENARIOS = {"kvm-farm": kvm_farm, "benign-lan-kvm": benign_lan_kvm}
 
 
-def ipv4_addresses(frames):
-    seen = {}
-    for _, d in frames:
-        if len(d) >= 34 and d[12:14] == b"\x08\x00":
-            for a in (d[26:30], d[30:34]):
-                text = socket.inet_ntoa(a)
-                seen[text] = seen.get(text, 0) + 1
-    return seen
-
-
 def main():
     if len(sys.argv) != 3 or sys.argv[1] not in SCENARIOS:
         raise SystemExit(f"usage: kvm_scenarios.py {{{'|'.join(SCENARIOS)}}} OUT_DIR")
@@ -420,7 +410,7 @@ def main():
     pcap = os.path.join(out_dir, f"{name}.pcap")
     wire.write(pcap, start)
     frames = wire.frames
-    addrs = ipv4_addresses(frames)
+    addrs = ipv4_addresses(d for _, d in frames)
     data = open(pcap, "rb").read()
     truth = {"scenario": name, "description": spec["description"], "made_by": f"scripts/make-scenario-captures.sh {name}",
              "sensor": spec["sensor"], "site": SITE}

@@ -69,9 +69,10 @@ def write_pcap(path, header, recs, e):
             f.write(data)
 
 
-def ipv4_addresses(recs):
+def ipv4_addresses(frames):
+    """How many times each IPv4 address appears as source or destination in Ethernet frames."""
     seen = {}
-    for _, _, _, _, d in recs:
+    for d in frames:
         if len(d) >= 34 and d[12:14] == b"\x08\x00":
             for a in (d[26:30], d[30:34]):
                 t = socket.inet_ntoa(a)
@@ -100,7 +101,7 @@ def main():
     recs = [(sec + shift, frac, incl, orig, d) for sec, frac, incl, orig, d in recs]
     write_pcap(args.pcap, header, recs, e)
 
-    addrs = ipv4_addresses(recs)
+    addrs = ipv4_addresses(d for *_, d in recs)
     for role in ("controlled", "controller"):
         a = spec["roles"].get(role)
         if a and a not in addrs:
