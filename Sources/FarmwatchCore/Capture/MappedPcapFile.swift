@@ -42,6 +42,8 @@ final class MappedPcapFile {
     /// interleaved A/B runs (distances of 1 to 16 KiB alike; prefetching every line, or
     /// MADV_POPULATE_READ ahead, measured no better).
     static let prefetchDistance = 4096
+    /// Cache lines of the next record asked for while the current one is processed.
+    static let nextRecordLines = 2
     /// Pages behind the reading position are let go in steps of this many bytes: they stay in
     /// the page cache, but no longer count as this process's memory (its resident set would
     /// otherwise grow to the size of the file).
@@ -126,6 +128,11 @@ final class MappedPcapFile {
                 return .failed("truncated dump file; tried to read \(caplen) captured bytes, only got \(size - data)")
             }
             offset = data + caplen
+            // The next record's header and the start of its frame (where the decoder reads the
+            // link, IP and transport headers): a packet's processing ahead of their use.
+            if size - offset > Self.nextRecordLines * 64 {
+                for line in 0..<Self.nextRecordLines { farmwatch_prefetch(base + offset + line * 64) }
+            }
             let ns = seconds &* 1_000_000_000 &+ (nanoseconds ? fraction : fraction &* 1000)
             let frame = UnsafeRawBufferPointer(start: base + data, count: min(caplen, snapshot))
             if body(frame, ns, wire, Int64(offset)) { return .stopped }
