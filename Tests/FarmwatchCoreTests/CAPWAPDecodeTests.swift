@@ -116,6 +116,12 @@ final class CAPWAPDecodeTests: XCTestCase {
         var notSNAP = Self.header(native: true) + Self.dot11(frameControl: [0x08, 0x01]) + Self.inner
         notSNAP[8 + 24] = 0x42
         assertCarrierOnly(capwap(notSNAP), .none)
+        // ARP, bridged from 802.11 or as an 802.3 frame, is not IP: the datagram still counts
+        // on the carrier's flow, as tshark counts it.
+        var arp = Self.header(native: true) + Self.dot11(frameControl: [0x08, 0x01]) + [UInt8](repeating: 0, count: 28)
+        arp[8 + 24 + 6] = 0x08; arp[8 + 24 + 7] = 0x06
+        assertCarrierOnly(capwap(arp), .none)
+        assertCarrierOnly(capwap(Self.header(native: false) + Self.mac1 + Self.mac2 + [0x08, 0x06] + [UInt8](repeating: 0, count: 28)), .none)
         // Keep-alives carry no frame.
         assertCarrierOnly(capwap(Self.header(native: false, keepAlive: true) + [0, 0x23, 0, 0x10] + [UInt8](repeating: 7, count: 16)), .none)
     }

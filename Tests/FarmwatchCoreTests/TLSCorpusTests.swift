@@ -292,8 +292,6 @@ final class TLSCorpusTests: XCTestCase {
                         let protocols = theirs.protocols[k] ?? ""
                         if protocols.contains(":openvpn:") {
                             why = "TLS inside OpenVPN's control channel, which farmwatch does not open"
-                        } else if protocols.contains(":capwap") {
-                            why = "carried inside CAPWAP (wireless controller tunnel), which farmwatch does not open"
                         } else if field != .ja3s, theirs.malformed.contains(k), ours.parseErrors[k, default: 0] > 0 {
                             why = "tshark marks the ClientHello malformed; farmwatch counts a parse error instead of fingerprinting it"
                         }

@@ -173,16 +173,20 @@ enum Tunnels {
             p.tunnelNotOpened = .fragmented
             return plain
         }
+        // Frames that cannot be IP (ARP, a controller's own protocols) stay the carrier's.
         guard nativeFormat else {
+            if let step = c.lacks(headerLength + 14, truncated: truncated, beyondWire: plain) { return step }
+            guard LinkLayer.mayCarryIP(b.loadBigEndianUInt16(at: o + headerLength + 12)) else { return plain }
             return enter(.capwap, id: 0, headerLength: headerLength, &c, &p, then: .ethernet)
         }
         // WBID 1 is IEEE 802.11; EPCGlobal (3) frames are not IP.
         guard bindingID == 1 else { return plain }
         switch IEEE80211.dataFrame(c, at: headerLength) {
         case .etherType(let type, let frameHeader):
-            // The radio id names a radio, not a tunnel: a client that moves between an access
-            // point's bands stays one flow, told apart from other access points' clients by
-            // the outer addresses.
+            guard LinkLayer.mayCarryIP(type) else { return plain }
+            // The radio id names a radio, not a tunnel, and the data header carries no tunnel
+            // id: as for IP-in-IP, the inner packet alone keys the flow, so a client that moves
+            // between an access point's bands stays one flow.
             return enter(.capwap, id: 0, headerLength: headerLength + frameHeader, &c, &p, then: .etherType(type))
         case .notOpened: return plain
         case .truncated: return truncated
