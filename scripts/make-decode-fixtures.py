@@ -27,6 +27,7 @@ from scapy.contrib.erspan import ERSPAN_II, ERSPAN_III, ERSPAN_PlatformSpecific
 from scapy.contrib.geneve import GENEVE, GeneveOptions
 from scapy.contrib.gtp import GTP_U_Header, GTPEchoRequest, GTPPDUSessionContainer
 from scapy.contrib.mpls import MPLS
+from scapy.layers.dot11 import Dot11, Dot11QoS
 from scapy.layers.ipsec import AH
 from scapy.layers.vxlan import VXLAN
 
@@ -292,6 +293,40 @@ def fx_gtpu():
     ], []
 
 
+def capwap_header(words=2, native=True, fragment=False):
+    # RFC 5415 §4.3 CAPWAP data header (scapy has no CAPWAP layer): preamble 0, HLEN in
+    # 4-byte words, RID 1, WBID 1 (IEEE 802.11), flags T F L W M K; words past the fixed two
+    # hold wireless-specific information (W).
+    word = words << 19 | 1 << 14 | 1 << 9 | (0x100 if native else 0) | (0x80 if fragment else 0) | (0x20 if words > 2 else 0)
+    extra = b"" if words == 2 else bytes([1, 4]) + bytes(words * 4 - 10)
+    return Raw(struct.pack(">II", word, 0) + extra)
+
+
+def fx_capwap():
+    o = lambda: ip4(src=OUTER4_A, dst=OUTER4_B, id=0x0BAD)
+    ap = lambda: o() / UDP(sport=12380, dport=5247)
+    client = lambda: ip4(src="10.9.9.9", dst="10.8.8.8") / tcp_syn()
+    qos_to_ds = lambda: Dot11(type=2, subtype=8, FCfield=0x01, addr1=MAC_B, addr2="02:00:00:00:09:09", addr3=MAC_B) / Dot11QoS(TID=5)
+    snap = lambda t=0x0800: LLC(dsap=0xAA, ssap=0xAA, ctrl=3) / SNAP(OUI=0, code=t)
+    return 1, "CAPWAP data channel (RFC 5415, RFC 5416): 802.11 and 802.3 payloads; frames that stay the carrier's UDP", [
+        Frame(eth() / ap() / capwap_header() / Dot11(type=2, subtype=0, FCfield=0x01, addr1=MAC_B, addr2="02:00:00:00:09:09", addr3=MAC_B) /
+              snap() / client(), "802.11 data (ToDS), LLC/SNAP, inner TCP SYN"),
+        Frame(eth() / o() / UDP(sport=5247, dport=12380) / capwap_header(words=4) /
+              Dot11(type=2, subtype=8, FCfield=0x02, addr1="02:00:00:00:09:09", addr2=MAC_B, addr3=MAC_A) / Dot11QoS(TID=0) /
+              snap(0x86DD) / ip6() / udp_dns(), "controller to AP: 802.11 QoS data (FromDS) behind wireless-specific information, inner IPv6"),
+        Frame(eth() / ap() / capwap_header(native=False) / Ether(src="02:00:00:00:09:09", dst=MAC_B) / client(), "802.3 payload (T=0)"),
+        Frame(eth() / ap() / capwap_header() / qos_to_ds() / snap(0x0806) / ARP(psrc="10.9.9.9", pdst="10.8.8.8"),
+              "ARP from a wireless client: not IP, the carrier's UDP"),
+        Frame(eth() / ap() / capwap_header() / Dot11(type=0, subtype=4, addr1="ff:ff:ff:ff:ff:ff", addr2="02:00:00:00:09:09", addr3="ff:ff:ff:ff:ff:ff"),
+              "802.11 probe request (management): the carrier's UDP"),
+        Frame(eth() / ap() / capwap_header(native=False, fragment=True) / Ether(src="02:00:00:00:09:09", dst=MAC_B) / client(),
+              "first fragment of a fragmented payload: not reassembled, the carrier's UDP"),
+        Frame(eth() / ap() / Raw(b"\x01\x00\x00\x00\x17\xfe\xfd\x00\x01\x00\x00\x00\x00\x00\x05\x00\x04abcd"),
+              "DTLS-protected data channel (preamble type 1): the carrier's UDP"),
+        Frame(eth() / ap() / Raw(bytes(capwap_header(words=31, native=False))[:8] + b"short"), "HLEN (124 bytes) past the datagram", "error:badTunnel"),
+    ], ["-o", "capwap.swap_fc:FALSE"]
+
+
 def fx_ipip():
     return 1, "IP-in-IP (proto 4) and 6in4 (proto 41), over IPv4 and IPv6", [
         Frame(eth() / ip4(src=OUTER4_A, dst=OUTER4_B) / ip4() / tcp_syn(), "IPv4 in IPv4"),
@@ -444,7 +479,7 @@ FIXTURES = {
     "ethernet": fx_ethernet, "vlan-qinq": fx_vlan, "mpls-pppoe": fx_mpls_pppoe, "sll": fx_sll, "sll2": fx_sll2,
     "null-loopback": fx_null, "loop": fx_loop, "ppp": fx_ppp, "ppp-hdlc": fx_ppp_hdlc, "raw": fx_raw,
     "tcp-options": fx_tcp_options, "icmp": fx_icmp, "gre": fx_gre, "gre-erspan": fx_erspan, "vxlan": fx_vxlan,
-    "geneve": fx_geneve, "gtpu": fx_gtpu, "ipip-6in4": fx_ipip, "tunnel-nesting": fx_tunnel_nesting,
+    "geneve": fx_geneve, "gtpu": fx_gtpu, "capwap": fx_capwap, "ipip-6in4": fx_ipip, "tunnel-nesting": fx_tunnel_nesting,
     "ipv4-fragments": fx_ipv4_fragments, "ipv6-fragments-ext": fx_ipv6_fragments_ext, "malformed": fx_malformed,
 }
 
@@ -595,6 +630,8 @@ def derive(t, ip_layers=None):
             e.update(tunnel="vxlan", tunnelID=last("vxlan.vni"))
         elif "geneve" in between:
             e.update(tunnel="geneve", tunnelID=last("geneve.vni"))
+        elif "capwap.data" in between:
+            e.update(tunnel="capwap", tunnelID=0)
         elif "gtp" in between:
             e.update(tunnel="gtp-u", tunnelID=last("gtp.teid"))
         elif "erspan" in between:

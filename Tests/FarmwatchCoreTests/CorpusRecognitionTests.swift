@@ -69,10 +69,9 @@ final class CorpusRecognitionTests: XCTestCase {
 
     /// Families below the 0.95 target on this corpus, each a single capture whose family sits
     /// where farmwatch does not look (yet), listed by the test's output:
-    /// - dhcp: DHCP inside a CAPWAP tunnel (ndpi__capwap), which the decoder does not open;
     /// - openvpn: OpenVPN behind an obfuscation layer that removes its cleartext opcodes
     ///   (ndpi__openvpn_obfuscated; nDPI finds it with a statistical heuristic).
-    static let knownShortfalls: [String] = ["dhcp", "openvpn"]
+    static let knownShortfalls: [String] = ["openvpn"]
 
     func testFlowLevelAgreementWithNDPI() throws {
         let corpus = try TestEnvironment.requireCorpus()

@@ -109,6 +109,7 @@ final class DecodeFixtureTests: XCTestCase {
     func testVXLAN() throws { try check("vxlan") }
     func testGeneve() throws { try check("geneve") }
     func testGTPU() throws { try check("gtpu") }
+    func testCAPWAP() throws { try check("capwap") }
     func testIPInIPAnd6in4() throws { try check("ipip-6in4") }
     func testTunnelNesting() throws { try check("tunnel-nesting") }
     func testIPv6ExtensionHeadersAndFragments() throws { try check("ipv6-fragments-ext") }
@@ -139,7 +140,7 @@ final class DecodeFixtureTests: XCTestCase {
     func testEveryFixtureHasATest() {
         let tested: Set = [
             "ethernet", "vlan-qinq", "mpls-pppoe", "sll", "sll2", "null-loopback", "loop", "ppp", "ppp-hdlc", "raw",
-            "tcp-options", "icmp", "gre", "gre-erspan", "vxlan", "geneve", "gtpu", "ipip-6in4", "tunnel-nesting",
+            "tcp-options", "icmp", "gre", "gre-erspan", "vxlan", "geneve", "gtpu", "capwap", "ipip-6in4", "tunnel-nesting",
             "ipv4-fragments", "ipv6-fragments-ext", "malformed",
         ]
         XCTAssertFalse(DecodeFixtures.names.isEmpty, "no fixtures in \(DecodeFixtures.directory)")

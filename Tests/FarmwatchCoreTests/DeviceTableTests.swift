@@ -91,7 +91,7 @@ final class DeviceTableTests: XCTestCase {
         var checked = 0
         for run in try NameTruth.corpusRuns() {
             var byMAC: [String: Set<String>] = [:]
-            for f in run.truth.frames where f.carries("dhcp") && !f.insideCAPWAP
+            for f in run.truth.frames where f.carries("dhcp")
                 && f.first("dhcp.option.dhcp").map({ ["1", "3", "8"].contains($0) }) == true {
                 guard let mac = f.first("dhcp.hw.mac_addr") else { continue }
                 byMAC[mac, default: []].formUnion(f.values("dhcp.option.hostname"))

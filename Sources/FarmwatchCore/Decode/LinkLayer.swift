@@ -76,6 +76,19 @@ enum LinkLayer {
         }
     }
 
+    /// Whether `etherType` can lead to IP: IP itself, or a VLAN tag, MPLS or a PPPoE session
+    /// in front of it. A tunnel checks this before it is entered, so that a frame that is
+    /// not IP (ARP, LLDP, a vendor protocol) still counts on the carrier's flow.
+    @inline(__always)
+    static func mayCarryIP(_ type: UInt16) -> Bool {
+        switch type {
+        case etherTypeIPv4, etherTypeIPv6, 0x8100, 0x88A8, 0x9100, etherTypeMPLSUnicast, etherTypeMPLSMulticast, 0x8864:
+            return true
+        default:
+            return false
+        }
+    }
+
     /// RFC 3032 label stack: 4 bytes a label, bottom-of-stack bit in the third byte. The
     /// payload's version nibble tells IPv4 from IPv6 (RFC 4385 pseudowire control words
     /// start with 0 and are not IP).

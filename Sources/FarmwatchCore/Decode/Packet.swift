@@ -16,7 +16,7 @@ public enum LinkType {
 
 /// The tunnel an inner flow was carried in (innermost tunnel when they nest).
 public enum TunnelKind: UInt8, Sendable {
-    case none = 0, gre, erspan, vxlan, geneve, ipInIP, ipv6InIP, gtpU, teredo
+    case none = 0, gre, erspan, vxlan, geneve, ipInIP, ipv6InIP, gtpU, teredo, capwap
 
     public var name: String {
         switch self {
@@ -29,8 +29,19 @@ public enum TunnelKind: UInt8, Sendable {
         case .ipv6InIP: return "6in4"
         case .gtpU: return "gtp-u"
         case .teredo: return "teredo"
+        case .capwap: return "capwap"
         }
     }
+}
+
+/// A tunnel recognised on a packet whose payload could not be opened: the packet stays the
+/// carrier's own flow, and the `stats` record counts it.
+public enum TunnelNotOpened: UInt8, Sendable {
+    case none = 0
+    /// DTLS-protected (CAPWAP type 1).
+    case encrypted
+    /// One fragment of a tunnel payload; the tunnel's own fragments are not reassembled.
+    case fragmented
 }
 
 /// The TCP options of one segment, parsed in place. `layout` keeps the option kinds in wire
@@ -142,15 +153,18 @@ public struct Packet {
 
     // Tunnel context: the innermost tunnel the flow was carried in.
     public var tunnel: TunnelKind = .none
-    /// VXLAN/Geneve VNI, GRE key, ERSPAN session id or GTP TEID; 0 when none.
+    /// VXLAN/Geneve VNI, GRE key, ERSPAN session id or GTP TEID; 0 when none (and for
+    /// CAPWAP, whose data header names no tunnel).
     public var tunnelID: UInt32 = 0
     public var outerSrc: IPAddress = .zero
     public var outerDst: IPAddress = .zero
 
-    /// When the innermost tunnel rides on UDP (VXLAN, Geneve, GTP-U), the carrier's own UDP
+    /// When the innermost tunnel rides on UDP (VXLAN, Geneve, GTP-U, CAPWAP), the carrier's own UDP
     /// header: the carrier is a flow in its own right (Zeek and tshark list it too), between
     /// `outerSrc` and `outerDst`.
     public var carrier = CarrierUDP()
+    /// Set when the UDP payload is a tunnel whose payload cannot be read (see `TunnelNotOpened`).
+    public var tunnelNotOpened: TunnelNotOpened = .none
 
     // Network layer (innermost IP header)
     public var ipVersion: UInt8 = 0

@@ -1,5 +1,5 @@
 /// Tunnels opened so that the inner packet is the one `Packet` describes: GRE (with ERSPAN
-/// and PPTP), VXLAN, Geneve, GTP-U, and IP-in-IP / 6in4.
+/// and PPTP), VXLAN, Geneve, GTP-U, CAPWAP data, and IP-in-IP / 6in4.
 ///
 /// A UDP port or GRE protocol type only suggests a tunnel, so its header is validated first:
 /// one that does not parse leaves the packet as the plain UDP or GRE flow it already is
@@ -49,10 +49,16 @@ enum Tunnels {
         case 4789, 8472: return vxlan(&c, &p)  // IANA VXLAN port; 8472 is the Linux kernel's default
         case 6081: return geneve(&c, &p)
         case 2152: return gtpU(&c, &p)
+        case 5247: return capwapData(&c, &p)
         default:
             // TS 29.281 §4.4.2: G-PDUs go to 2152, but the source port may be any, and
-            // some peers send from 2152 to another port.
-            return p.srcPort == 2152 ? gtpU(&c, &p) : .done(.ok)
+            // some peers send from 2152 to another port. RFC 5415 §3.1: the controller
+            // listens on 5247, the access point's port is its own choice.
+            switch p.srcPort {
+            case 2152: return gtpU(&c, &p)
+            case 5247: return capwapData(&c, &p)
+            default: return .done(.ok)
+            }
         }
     }
 
@@ -129,6 +135,63 @@ enum Tunnels {
         default: return plain  // Ethernet or unstructured PDU sessions are not opened.
         }
         return enter(.gtpU, id: b.loadBigEndianUInt32(at: o + 4), headerLength: headerLength, &c, &p, then: next)
+    }
+
+    /// RFC 5415 §4.3 CAPWAP data channel: a preamble (version 0; type 0 = a CAPWAP header
+    /// follows, 1 = DTLS-encrypted), then HLEN (the header's length in 4-byte words, taking
+    /// in the optional radio MAC address and wireless-specific information), RID, WBID and
+    /// the flags T F L W M K, then the fragment id and offset. The payload is an IEEE 802.3
+    /// frame, or with T a frame in the binding's native format: 802.11 for WBID 1 (RFC 5416).
+    /// An encrypted or fragmented payload cannot be read here: counted, and the packet stays
+    /// the carrier's flow.
+    static func capwapData(_ c: inout DecodeCursor, _ p: inout Packet) -> DecodeStep {
+        if let step = c.lacks(1, truncated: truncated, beyondWire: plain) { return step }
+        let b = c.bytes, o = c.offset
+        switch b[o] {
+        case 0x00: break
+        case 0x01:
+            // §4.2: 3 reserved bytes, then a DTLS record (content type 20-25, version 0xFEyy).
+            if let step = c.lacks(6, truncated: truncated, beyondWire: plain) { return step }
+            guard (20...25).contains(b[o + 4]), b[o + 5] == 0xFE else { return plain }
+            p.tunnelNotOpened = .encrypted
+            return plain
+        default:
+            return plain
+        }
+        if let step = c.lacks(8, truncated: truncated, beyondWire: plain) { return step }
+        let word = b.loadBigEndianUInt32(at: o)
+        let headerLength = Int((word >> 19) & 0x1F) << 2
+        let bindingID = (word >> 9) & 0x1F
+        let nativeFormat = word & 0x100 != 0
+        let fragment = word & 0x80 != 0
+        let keepAlive = word & 0x08 != 0
+        guard headerLength >= 8 else { return bad }
+        if let step = c.lacks(headerLength, truncated: truncated, beyondWire: bad) { return step }
+        // A keep-alive carries the session id as a message element, no frame.
+        if keepAlive { return plain }
+        if fragment {
+            p.tunnelNotOpened = .fragmented
+            return plain
+        }
+        // Frames that cannot be IP (ARP, a controller's own protocols) stay the carrier's.
+        guard nativeFormat else {
+            if let step = c.lacks(headerLength + 14, truncated: truncated, beyondWire: plain) { return step }
+            guard LinkLayer.mayCarryIP(b.loadBigEndianUInt16(at: o + headerLength + 12)) else { return plain }
+            return enter(.capwap, id: 0, headerLength: headerLength, &c, &p, then: .ethernet)
+        }
+        // WBID 1 is IEEE 802.11; EPCGlobal (3) frames are not IP.
+        guard bindingID == 1 else { return plain }
+        switch IEEE80211.dataFrame(c, at: headerLength) {
+        case .etherType(let type, let frameHeader):
+            guard LinkLayer.mayCarryIP(type) else { return plain }
+            // The radio id names a radio, not a tunnel, and the data header carries no tunnel
+            // id: as for IP-in-IP, the inner packet alone keys the flow, so a client that moves
+            // between an access point's bands stays one flow.
+            return enter(.capwap, id: 0, headerLength: headerLength + frameHeader, &c, &p, then: .etherType(type))
+        case .notOpened: return plain
+        case .truncated: return truncated
+        case .malformed: return bad
+        }
     }
 
     // MARK: GRE

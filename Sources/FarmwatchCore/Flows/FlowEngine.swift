@@ -25,6 +25,10 @@ public struct EngineStats {
     public var activeTimeouts: UInt64 = 0
     public var portReuses: UInt64 = 0
     public var timestampsBackwards: UInt64 = 0
+    /// Tunnel packets kept as their carrier's flow because the payload is encrypted, or a
+    /// fragment (see `TunnelNotOpened`).
+    public var tunnelsEncrypted: UInt64 = 0
+    public var tunnelFragments: UInt64 = 0
     public var maxConcurrentFlows: Int = 0
     public var firstTimestampNs: Int64 = 0
     public var lastTimestampNs: Int64 = 0
@@ -115,6 +119,11 @@ public final class FlowEngine<Dissectors: DissectorSet> {
         if p.carrier.present {
             var carrier = carrierPacket(p)
             account(&carrier)
+        }
+        switch p.tunnelNotOpened {
+        case .none: break
+        case .encrypted: stats.tunnelsEncrypted += 1
+        case .fragmented: stats.tunnelFragments += 1
         }
         account(&p)
     }

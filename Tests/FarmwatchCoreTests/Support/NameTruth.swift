@@ -29,8 +29,6 @@ struct NameTruth {
         var protocols: [Substring] { (first("frame.protocols") ?? "").split(separator: ":") }
         func carries(_ proto: String) -> Bool { protocols.contains(Substring(proto)) }
         var malformed: Bool { fields["_ws.malformed"] != nil }
-        /// CAPWAP data ("capwap.data") or control.
-        var insideCAPWAP: Bool { protocols.contains { $0.hasPrefix("capwap") } }
 
         /// The innermost addresses and ports (tunnelled frames list the outer ones first).
         var pair: PairKey? {
@@ -45,13 +43,6 @@ struct NameTruth {
     }
 
     let frames: [Frame]
-
-    /// The conversation's frames travel inside CAPWAP (a wireless controller's tunnel), which
-    /// farmwatch does not open (the same rule as CorpusConversationTests).
-    func insideCAPWAP(_ key: PairKey) -> Bool {
-        let mine = frames.filter { $0.pair == key }
-        return !mine.isEmpty && mine.allSatisfy(\.insideCAPWAP)
-    }
 
     static func sidecar(_ pcapPath: String) throws -> NameTruth {
         let url = URL(fileURLWithPath: String(pcapPath.dropLast(".pcap".count)) + ".truth.json")
