@@ -67,11 +67,9 @@ final class CorpusRecognitionTests: XCTestCase {
         "mdns": "mdns", "rdp": "rdp", "vnc": "vnc", "socks": "socks", "openvpn": "openvpn", "wireguard": "wg",
     ]
 
-    /// Families below the 0.95 target on this corpus, each a single capture whose family sits
-    /// where farmwatch does not look (yet), listed by the test's output:
-    /// - openvpn: OpenVPN behind an obfuscation layer that removes its cleartext opcodes
-    ///   (ndpi__openvpn_obfuscated; nDPI finds it with a statistical heuristic).
-    static let knownShortfalls: [String] = ["openvpn"]
+    /// Families below the 0.95 target on this corpus (none since scrambled OpenVPN is named
+    /// from its opcode pattern); a family listed here must be explained by the test's output.
+    static let knownShortfalls: [String] = []
 
     func testFlowLevelAgreementWithNDPI() throws {
         let corpus = try TestEnvironment.requireCorpus()

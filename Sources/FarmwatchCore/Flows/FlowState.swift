@@ -21,7 +21,8 @@ public enum FlowEndReason: UInt8 {
 /// Everything farmwatch keeps about one bidirectional flow while it is open. Fixed-size and
 /// stored inline in the flow table's slab; `metadata` is the one reference, allocated only for
 /// flows a dissector claims, where later work (protocol names, fingerprints, certificates)
-/// hangs what it extracts without changing this core.
+/// hangs what it extracts without changing this core (one small tally excepted:
+/// `openVPNOpcodes`).
 public struct FlowState {
     public var key: FlowKey
     /// True when the originator is the key's A side.
@@ -61,6 +62,11 @@ public struct FlowState {
     /// by the packet thread at the end of input (`FlowEngine.finish(concludingWith:)`).
     public var concluded = false
     public var metadata: FlowMetadata?
+    /// The one dissector tally kept inline rather than in `metadata`: the scrambled-OpenVPN
+    /// opcode pattern must watch the first messages of flows no dissector has claimed, and
+    /// allocating metadata for all of them would cost every flow (16 bytes, see
+    /// OpenVPNOpcodePattern).
+    public var openVPNOpcodes = OpenVPNOpcodePattern()
 
     /// Intrusive LRU links (slot indices, -1 = none) and the timeout class list the flow is on.
     var lruPrev: Int32 = -1

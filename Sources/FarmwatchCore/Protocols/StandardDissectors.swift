@@ -157,6 +157,7 @@ public struct StandardDissectors: DissectorSet {
         }
         SSHSessionUse.conclude(&flow)
         TorLinkRecognizer.conclude(&flow)
+        OpenVPNOpcodePattern.conclude(&flow)
         FlowSignatureClassifier.classify(&flow, context)
         context.kvmSightings.noteVideoStream(of: flow)
     }
