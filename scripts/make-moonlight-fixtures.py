@@ -215,15 +215,15 @@ def certificate_message(cert):
     return handshake(11, len(entry).to_bytes(3, "big") + entry)
 
 
-def tls12_with_client_certificate():
+def tls12_with_client_certificate(host_cn=b"Sunshine Gamestream Host", client_cn=b"NVIDIA GameStream Client"):
     """A TLS 1.2 handshake to the host's HTTPS port up to the client's Certificate: the host
     asks for one (nvhttp.cpp verify_peer), the client sends its own."""
     suites = struct.pack(">HHH", 4, 0xC02F, 0xC030)
     sigalgs = struct.pack(">HHH", 13, 6, 4) + struct.pack(">HH", 0x0401, 0x0804)
     hello = handshake(1, b"\x03\x03" + rand(32) + b"\x00" + suites + b"\x01\x00" + struct.pack(">H", len(sigalgs)) + sigalgs)
     server_hello = handshake(2, b"\x03\x03" + rand(32) + b"\x20" + rand(32) + b"\xc0\x2f\x00\x00\x00")
-    host_cert = certificate(b"Sunshine Gamestream Host", 0x18, b"20441027000000Z")
-    client_cert = certificate(b"NVIDIA GameStream Client", 0x18, b"20441027000000Z")
+    host_cert = certificate(host_cn, 0x18, b"20441027000000Z")
+    client_cert = certificate(client_cn, 0x18, b"20441027000000Z")
     key_exchange = handshake(12, b"\x03\x00\x17\x41\x04" + rand(64) + b"\x04\x01\x01\x00" + rand(256))
     request = handshake(13, b"\x01\x01" + struct.pack(">H", 2) + b"\x04\x01" + b"\x00\x00")
     done = handshake(14, b"")
@@ -373,6 +373,8 @@ def near_misses():
         ("c", b"GET /api/status?uniqueid=42&uuid=" + rand(16).hex().encode() + b" HTTP/1.1\r\nHost: 192.168.1.10\r\n\r\n"),
         ("s", b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")],
         None, "both parameters on a path GameStream does not serve")
+    cap.tcp(51011, 47984, tls12_with_client_certificate(b"localhost", b"client"), None,
+            "TLS 1.2 with client certificates on the HTTPS port, other names")
     cap.udp(51007, 47998, [("c", rand(20)), ("s", rand(1200)), ("c", rand(20)), ("s", rand(1200))], None,
             "random datagrams on the video port")
     cap.udp(51008, 47998, [("c", hexup(rand(8)) + struct.pack(">I", k + 1)) for k in range(3)], None,
