@@ -29,6 +29,8 @@ TARGETS = {
     "nomachine": ("tcp", lambda first: first.startswith(b"NXSH-") or first.startswith(b"NXD-")),
     "rustdesk": ("tcp", lambda first: len(first) > 2 and first[0] & 3 == 0 and first[0] >> 2 == len(first) - 1),
     "radmin": ("tcp", lambda first: first[:4] == b"\x01\x00\x00\x00"),
+    # An RTSP request line (GameStream's session setup; cameras' RTSP is the near miss).
+    "gamestream": ("tcp", lambda first: first.split(b"\r\n", 1)[0].endswith(b" RTSP/1.0")),
     # SOCKS 5 greeting (VER 5, NMETHODS, methods) or SOCKS 4 request (VN 4, CD 1 or 2)
     "socks": ("tcp", lambda first: (first[:1] == b"\x05" and len(first) >= 3 and len(first) == 2 + first[1])
               or (first[:1] == b"\x04" and first[1:2] in (b"\x01", b"\x02") and first.endswith(b"\x00"))),

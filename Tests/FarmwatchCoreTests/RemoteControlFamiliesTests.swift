@@ -1,8 +1,9 @@
 import XCTest
 @testable import FarmwatchCore
 
-/// TeamViewer, NoMachine, Radmin and RustDesk: real bytes from nDPI's captures (TeamViewer,
-/// NoMachine, Radmin) and the byte-exact RustDesk fixture; near misses for each.
+/// TeamViewer, NoMachine, Radmin, RustDesk and Moonlight (GameStream): real bytes from nDPI's
+/// captures (TeamViewer, NoMachine, Radmin) and the byte-exact RustDesk and GameStream
+/// fixtures; near misses for each.
 final class RemoteControlFamiliesTests: XCTestCase {
     // MARK: TeamViewer
 
@@ -129,6 +130,122 @@ final class RemoteControlFamiliesTests: XCTestCase {
         XCTAssertEqual(field5.send(.originator, [UInt8(payload.count << 2), 0x2A] + payload.dropFirst()), .notMine)
         var short = DissectorConversation<RustDeskDissector>(serverPort: 21116)
         XCTAssertEqual(short.send(.originator, [UInt8((payload.count - 1) << 2)] + payload.dropLast()), .notMine)
+    }
+
+    // MARK: Moonlight / GameStream (fixture built from moonlight-common-c, moonlight-qt, Sunshine)
+
+    /// Every flow of the fixtures as its truth sidecar states it: the family (or none) and how
+    /// it was recognised.
+    private func assertMatchesTruth(_ capture: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let flows = try RemoteControlSupport.fixtureFlows(capture + ".pcap", catalogue: true)
+        let truthURL = URL(fileURLWithPath: TestEnvironment.capture("fixtures/remote-control/" + capture + ".truth.json"))
+        let truth = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: truthURL)) as? [String: Any])
+        let expected = try XCTUnwrap(truth["flows"] as? [[String: Any]])
+        XCTAssertEqual(flows.count, expected.count, file: file, line: line)
+        for e in expected {
+            let udp = e["proto"] as? String == "udp"
+            let port = try XCTUnwrap(e["orig_p"] as? Int)
+            let f = try XCTUnwrap(flows.first { ($0.key.proto == IPProto.udp) == udp && Int($0.originatorPort) == port },
+                                  "\(capture): no flow from port \(port)", file: file, line: line)
+            let moonlight = f.metadata?.protocols.first { $0.family == .moonlight }
+            if e["family"] as? String == "moonlight" {
+                XCTAssertEqual(moonlight?.identifiedBy.rawValue, e["identified_by"] as? String, "\(port)", file: file, line: line)
+                XCTAssertEqual(RemoteControlSupport.record(f)["app"] as? String, "moonlight", "\(port)", file: file, line: line)
+            } else {
+                XCTAssertNil(moonlight, "\(capture) \(port): \(e["what"] ?? "")", file: file, line: line)
+                // GameStream's ports still show, as a hint and nothing more.
+                if [47984, 47989, 47998, 47999, 48000, 48010].contains(Int(f.responderPort)) {
+                    XCTAssertEqual(f.metadata?.recognitions.first { $0.family == .moonlight }?.identifiedBy, .portHint,
+                                   "\(port)", file: file, line: line)
+                }
+            }
+        }
+    }
+
+    func testMoonlightFixtureFlows() throws {
+        try assertMatchesTruth("moonlight")
+        let flows = try RemoteControlSupport.fixtureFlows("moonlight.pcap", catalogue: true)
+        XCTAssertEqual(RemoteControlSupport.protocols(try XCTUnwrap(RemoteControlSupport.flow(flows, port: 50001))),
+                       ["http", "moonlight"])
+        XCTAssertEqual(RemoteControlSupport.protocols(try XCTUnwrap(RemoteControlSupport.flow(flows, port: 50003))),
+                       ["tls", "moonlight"])
+        let setup = try XCTUnwrap(RemoteControlSupport.object(try XCTUnwrap(RemoteControlSupport.flow(flows, port: 50007)), "moonlight"))
+        XCTAssertEqual(setup["rtsp_method"] as? String, "SETUP")
+        XCTAssertEqual(setup["rtsp_target"] as? String, "streamid=video/0/0")
+        XCTAssertEqual(setup["client_version"] as? String, "14")
+        XCTAssertEqual(setup["sunshine"] as? Bool, true)
+        let video = try XCTUnwrap(RemoteControlSupport.flow(flows, port: 47998, udp: true))
+        XCTAssertEqual(RemoteControlSupport.protocols(video), ["moonlight"])
+        XCTAssertEqual(RemoteControlSupport.object(video, "moonlight")?["pings"] as? Int, 2)
+        // ENet control carries nothing this reads: its port is all there is.
+        let control = try XCTUnwrap(RemoteControlSupport.flow(flows, port: 47999, udp: true))
+        XCTAssertEqual(RemoteControlSupport.protocols(control), [])
+    }
+
+    func testMoonlightNearMissFixtureFlows() throws {
+        try assertMatchesTruth("moonlight-near-miss")
+    }
+
+    func testGameStreamRTSPHeadAcrossSegments() {
+        let options = "OPTIONS rtsp://192.0.2.10:48010 RTSP/1.0\r\nCSeq: 1\r\nX-GS-ClientVersion: 14\r\nHost: 192.0.2.10\r\n\r\n"
+        var c = DissectorConversation<GameStreamDissector>(serverPort: 48010)
+        XCTAssertEqual(c.send(.originator, options, splits: [9, 40, 55, 70]), .wantMore)
+        XCTAssertEqual(c.send(.responder, "RTSP/1.0 200 OK\r\nCSeq: 1\r\n\r\n"), .done)
+        XCTAssertEqual(c.flow.metadata?.protocols.map(\.family), [.moonlight])
+        XCTAssertEqual(RemoteControlSupport.object(c.flow, "moonlight")?["client_version"] as? String, "14")
+        // A camera's RTSP is read and not named; anything else is refused on its first bytes.
+        var camera = DissectorConversation<GameStreamDissector>(serverPort: 554)
+        camera.send(.originator, "OPTIONS rtsp://cam/stream1 RTSP/1.0\r\nCSeq: 2\r\nUser-Agent: LibVLC\r\n\r\n")
+        XCTAssertEqual(camera.send(.responder, "RTSP/1.0 200 OK\r\nCSeq: 2\r\n\r\n"), .done)
+        XCTAssertEqual(camera.flow.metadata?.protocols.count ?? 0, 0)
+        XCTAssertNil(RemoteControlSupport.object(camera.flow, "moonlight"))
+        for opening in ["GET / HTTP/1.1\r\n\r\n", "OPTIONSX rtsp://h RTSP/1.0\r\n", "RTSP/2.0 200 OK\r\n"] {
+            var n = DissectorConversation<GameStreamDissector>(serverPort: 48010)
+            XCTAssertEqual(n.send(.originator, opening), .notMine, opening)
+            XCTAssertNil(n.flow.metadata, opening)
+        }
+        // A head that never ends within Sunshine's 2 KiB is given up, unread.
+        var flood = DissectorConversation<GameStreamDissector>(serverPort: 48010)
+        flood.send(.originator, "OPTIONS rtsp://h RTSP/1.0\r\n" + String(repeating: "X-Pad: 0\r\n", count: 300)
+                   + "X-GS-ClientVersion: 14\r\n\r\n", splits: [100, 1000, 2000])
+        XCTAssertEqual(flood.flow.metadata?.protocols.count ?? 0, 0)
+    }
+
+    func testGameStreamHTTPRequestRule() {
+        func path(_ uri: String) -> String? { Array(uri.utf8).withUnsafeBytes(GameStreamHTTP.requestPath) }
+        XCTAssertEqual(path("/serverinfo?uniqueid=0123456789ABCDEF&uuid=a1b2"), "/serverinfo")
+        XCTAssertEqual(path("/pair?uniqueid=0123456789ABCDEF&uuid=a1&devicename=roth&updateState=1&phrase=getservercert"), "/pair")
+        XCTAssertNil(path("/serverinfo"), "the path alone")
+        XCTAssertNil(path("/serverinfo?uniqueid=1"), "one parameter")
+        XCTAssertNil(path("/serverinfo?xuniqueid=1&uuid=2"), "a parameter whose name only ends the same")
+        XCTAssertNil(path("/status?uniqueid=1&uuid=2"), "a path GameStream does not serve")
+        XCTAssertNil(path("/serverinfo/x?uniqueid=1&uuid=2"))
+    }
+
+    func testGameStreamPingsMustRepeat() {
+        let payload = Array("0A1B2C3D4E5F6789".utf8)
+        func ping(_ n: UInt32, _ p: [UInt8] = payload) -> [UInt8] { p + withUnsafeBytes(of: n.bigEndian, Array.init) }
+        var c = DissectorConversation<GameStreamDissector>(serverPort: 47998, udp: true)
+        XCTAssertEqual(c.send(.originator, ping(1)), .wantMore)
+        XCTAssertNil(c.flow.metadata?.protocols.first, "one ping is not enough")
+        XCTAssertEqual(c.send(.responder, [0x90, 0x60] + Array(repeating: 0xAB, count: 998)), .wantMore)
+        XCTAssertEqual(c.send(.originator, ping(2)), .done)
+        XCTAssertEqual(c.flow.metadata?.protocols.map(\.family), [.moonlight])
+        // Lower-case hex, a zero count, a count that falls, a payload that changes.
+        var lower = DissectorConversation<GameStreamDissector>(serverPort: 47998, udp: true)
+        XCTAssertEqual(lower.send(.originator, ping(1, Array("0a1b2c3d4e5f6789".utf8))), .wantMore)
+        XCTAssertNil(lower.flow.metadata)
+        var zero = DissectorConversation<GameStreamDissector>(serverPort: 47998, udp: true)
+        zero.send(.originator, ping(0))
+        XCTAssertNil(zero.flow.metadata)
+        var falling = DissectorConversation<GameStreamDissector>(serverPort: 47998, udp: true)
+        falling.send(.originator, ping(5))
+        XCTAssertEqual(falling.send(.originator, ping(4)), .notMine)
+        XCTAssertNil(falling.flow.metadata?.protocols.first)
+        var changing = DissectorConversation<GameStreamDissector>(serverPort: 47998, udp: true)
+        changing.send(.originator, ping(1))
+        XCTAssertEqual(changing.send(.originator, ping(2, Array("FFFFFFFFFFFFFFFF".utf8))), .notMine)
+        XCTAssertNil(changing.flow.metadata?.protocols.first)
     }
 
     // MARK: Near misses on the families' ports

@@ -97,8 +97,9 @@ enum SessionObservation {
 }
 
 enum SessionExtraction {
-    /// Families whose server is the driven host (the client is the controller).
-    static func servesDesktop(_ f: Family) -> Bool { f == .rdp || f == .vnc }
+    /// Families whose server is the driven host (the client is the controller). A GameStream
+    /// host serves every flow of a session, its video included (the client pings it first).
+    static func servesDesktop(_ f: Family) -> Bool { f == .rdp || f == .vnc || f == .moonlight }
 
     /// Reads one ended flow; nil for flows with nothing to say about remote control or relays.
     /// `site` holds the site's own networks, where an IP-KVM would be plugged in.

@@ -20,6 +20,7 @@ public struct StandardDissectors: DissectorSet {
     public static let rustDeskSlot = 13
     public static let radminSlot = 14
     public static let rdGatewaySlot = 15
+    public static let gameStreamSlot = 16
     // Proxies (Protocols/Proxies/).
     public static let socksSlot = 32
     // Relays and tunnels (slots and bits 20-31).
@@ -47,6 +48,7 @@ public struct StandardDissectors: DissectorSet {
     static let rustDeskBit: UInt64 = 1 << 13
     static let radminBit: UInt64 = 1 << 14
     static let rdGatewayBit: UInt64 = 1 << 15
+    static let gameStreamBit: UInt64 = 1 << 16
     static let socksBit: UInt64 = 1 << 32
     // Bit 39 is the set's own (innerStreamOpeningBit, InnerStream.swift).
     static let wireGuardBit: UInt64 = 1 << 20
@@ -91,6 +93,7 @@ public struct StandardDissectors: DissectorSet {
             | wantsBit(RustDeskDissector.self, bit: Self.rustDeskBit, flow, p)
             | wantsBit(RadminDissector.self, bit: Self.radminBit, flow, p)
             | wantsBit(RDGatewayDissector.self, bit: Self.rdGatewayBit, flow, p)
+            | wantsBit(GameStreamDissector.self, bit: Self.gameStreamBit, flow, p)
             | wantsBit(SOCKSDissector.self, bit: Self.socksBit, flow, p)
             | wantsBit(WireGuardDissector.self, bit: Self.wireGuardBit, flow, p)
             | wantsBit(OpenVPNDissector.self, bit: Self.openVPNBit, flow, p)
@@ -135,6 +138,7 @@ public struct StandardDissectors: DissectorSet {
         run(RustDeskDissector.self, bit: Self.rustDeskBit, chunk, &flow, context)
         run(RadminDissector.self, bit: Self.radminBit, chunk, &flow, context)
         run(RDGatewayDissector.self, bit: Self.rdGatewayBit, chunk, &flow, context)
+        run(GameStreamDissector.self, bit: Self.gameStreamBit, chunk, &flow, context)
         run(SOCKSDissector.self, bit: Self.socksBit, chunk, &flow, context)
         run(WireGuardDissector.self, bit: Self.wireGuardBit, chunk, &flow, context)
         run(OpenVPNDissector.self, bit: Self.openVPNBit, chunk, &flow, context)
@@ -146,7 +150,7 @@ public struct StandardDissectors: DissectorSet {
 
     /// Whole-flow conclusions, off the packet thread in a run: DNS messages, TLS hellos and
     /// certificates, QUIC Initials, and TLS/QUIC fingerprints from what the dissectors kept, SSH's use from
-    /// its shape, Tor from its link certificates, then the catalogue's names, certificates,
+    /// its shape, Tor from its link certificates, GameStream from its HTTP requests, then the catalogue's names, certificates,
     /// ALPN and port hints, and whether the flow is a video stream sent from the LAN (weighed
     /// as KVM evidence when the run ends).
     public func flowEnding(_ flow: inout FlowState) {
@@ -157,6 +161,8 @@ public struct StandardDissectors: DissectorSet {
         }
         SSHSessionUse.conclude(&flow)
         TorLinkRecognizer.conclude(&flow)
+        GameStreamHTTP.conclude(&flow)
+        // Last of the payload conclusions: it names only flows nothing else recognised.
         OpenVPNOpcodePattern.conclude(&flow)
         FlowSignatureClassifier.classify(&flow, context)
         context.kvmSightings.noteVideoStream(of: flow)

@@ -10,7 +10,7 @@ import Darwin
 public enum FuzzHarness {
     public enum Target: String, CaseIterable {
         case packets, ssh, tls, quic, dns, dhcp, http, socks
-        case rdp, rdpeudp, rfb, teamviewer, nomachine, rustdesk, radmin
+        case rdp, rdpeudp, rfb, teamviewer, nomachine, rustdesk, radmin, gamestream
         case wireguard, openvpn, ipsec, stun, zerotier
         case websocket, rdgateway, derp
         case pcapfile
@@ -41,6 +41,9 @@ public enum FuzzHarness {
                 FuzzHarness.dissector(RustDeskDissector.self, data, over: .tcp(21116))
                 FuzzHarness.dissector(RustDeskDissector.self, data, over: .udp(21116))
             case .radmin: FuzzHarness.dissector(RadminDissector.self, data, over: .tcp(4899))
+            case .gamestream:
+                FuzzHarness.dissector(GameStreamDissector.self, data, over: .tcp(48010))
+                FuzzHarness.dissector(GameStreamDissector.self, data, over: .udp(47998))
             case .socks:
                 // The SOCKS parser alone, then the whole set, so that what a granted tunnel
                 // carries runs through the inner-stream hand-over and every dissector.

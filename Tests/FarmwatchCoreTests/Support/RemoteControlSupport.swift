@@ -11,8 +11,12 @@ enum RemoteControlSupport {
         return try analyzeCapture(corpus.appendingPathComponent("pcaps/" + name).path, dissectors: StandardDissectors()).flows
     }
 
-    static func fixtureFlows(_ name: String) throws -> [FlowState] {
-        try analyzeCapture(TestEnvironment.capture("fixtures/remote-control/" + name), dissectors: StandardDissectors()).flows
+    /// `catalogue`: with the built-in signature catalogue, as farmwatch runs (certificates and
+    /// port hints); without, the dissectors' own recognitions only.
+    static func fixtureFlows(_ name: String, catalogue: Bool = false) throws -> [FlowState] {
+        let context = catalogue ? DissectorContext(signatures: SignatureMatcher(try SignatureCatalogue.builtIn())) : DissectorContext()
+        return try analyzeCapture(TestEnvironment.capture("fixtures/remote-control/" + name),
+                                  dissectors: StandardDissectors(context: context)).flows
     }
 
     /// The families in a flow's `protocols`, outermost first.

@@ -221,7 +221,8 @@ public enum HTTPMessageParser {
 
 /// Splits a buffer into lines ending in LF, with a CR before the LF dropped. A last line
 /// without LF is returned too (a head's bytes always end in one, so that never matters).
-private struct LineCursor {
+/// Shared with the other text protocols read by heads of lines (GameStream's RTSP).
+struct LineCursor {
     let bytes: UnsafeRawBufferPointer
     var offset = 0
 
