@@ -99,6 +99,13 @@ POSITIVE=(
   "my.zerotier.com zerotier"
   "controlplane.tailscale.com tailscale"
   "upgrade.todesk.com todesk"
+  "assist.zoho.com zoho-assist"
+  "secure.logmein.com logmein"
+  "remoteassistance.support.services.microsoft.com quick-assist"
+  "alt.meshcentral.com meshcentral"
+  "sunlogin.oray.com sunlogin"
+  "ultraviewer.net ultraviewer"
+  "engage.cloudflareclient.com cloudflare-warp"
 )
 NEGATIVE=(
   "www.google.com"
@@ -108,6 +115,13 @@ NEGATIVE=(
   "rustdesk.example.net"
   "tailscale.example.com"
   "docs.zerotier-like.example"
+  "www.zoho.com"
+  "logmein.example.org"
+  "support.microsoft.com"
+  "meshcentral.example.net"
+  "www.oray.example"
+  "viewer.example.net"
+  "www.cloudflare.com"
 )
 log "remote-tool-names"
 topology 02:00:00:00:00:53
