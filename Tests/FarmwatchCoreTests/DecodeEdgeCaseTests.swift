@@ -69,6 +69,39 @@ final class DecodeEdgeCaseTests: XCTestCase {
         XCTAssertEqual(p.l4Proto, 17)
     }
 
+    /// A raw IPv4/TCP frame from 192.0.2.1:40000 to 198.51.100.2:443 with these flags and
+    /// payload (checksums are not checked by the decoder).
+    static func tcpFrame(flags: UInt8, payload: [UInt8]) -> [UInt8] {
+        let total = 40 + payload.count
+        var ip: [UInt8] = [0x45, 0, UInt8(total >> 8), UInt8(total & 0xFF), 0, 1, 0x40, 0, 64, 6, 0, 0,
+                           192, 0, 2, 1, 198, 51, 100, 2]
+        ip += [0x9C, 0x40, 0x01, 0xBB, 0, 0, 0x10, 0, 0, 0, 0x20, 0, 0x50, flags, 0xFF, 0xFF, 0, 0, 0, 0]
+        return ip + payload
+    }
+
+    /// Bare ACKs whose IP length takes in a few bytes of zero padding carry no data (the
+    /// corpus's ndpi__heuristic_tcp_ack_payload has 113: its TLS hellos are read only with
+    /// this rule); everything else that comes close keeps its payload.
+    func testZeroPaddingOnBareACKsIsNotData() {
+        var decoder = PacketDecoder()
+        var p = Packet()
+        let cases: [(UInt8, [UInt8], Bool, String)] = [
+            (TCPFlag.ack, [0, 0], true, "2 zero bytes on a bare ACK"),
+            (TCPFlag.ack, [0, 0, 0, 0, 0, 0], true, "6 zero bytes on a bare ACK"),
+            (TCPFlag.ack, [0], false, "a keep-alive probe's byte"),
+            (TCPFlag.ack, [UInt8](repeating: 0, count: 8), false, "8 zero bytes: data"),
+            (TCPFlag.ack, [0, 1], false, "a non-zero byte"),
+            (TCPFlag.ack | TCPFlag.psh, [0, 0], false, "pushed: data"),
+            (TCPFlag.ack | TCPFlag.fin, [0, 0], false, "with FIN"),
+        ]
+        for (flags, payload, padding, what) in cases {
+            XCTAssertEqual(decode(&decoder, Self.tcpFrame(flags: flags, payload: payload), linkType: LinkType.raw, into: &p), .ok, what)
+            XCTAssertEqual(p.tcpZeroPaddingIgnored, padding, what)
+            XCTAssertEqual(p.payloadWireLength, padding ? 0 : payload.count, what)
+            XCTAssertEqual(p.payload.count, padding ? 0 : payload.count, what)
+        }
+    }
+
     func testVLANTagLimit() {
         func frame(tags: Int) -> [UInt8] {
             var f: [UInt8] = [2, 0, 0, 0, 0, 0xB, 2, 0, 0, 0, 0, 0xA]

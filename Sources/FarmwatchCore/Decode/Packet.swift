@@ -194,6 +194,9 @@ public struct Packet {
     /// snap length cut it); `payloadWireLength` is what the headers say it was.
     public var payload = UnsafeRawBufferPointer(start: nil, count: 0)
     public var payloadWireLength: Int = 0
+    /// A bare ACK's zero "payload" was taken for link-layer padding and dropped
+    /// (`TransportLayer.isZeroPadding`).
+    public var tcpZeroPaddingIgnored = false
 
     public init() {}
 }

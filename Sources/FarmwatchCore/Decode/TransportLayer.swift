@@ -54,7 +54,27 @@ enum TransportLayer {
         c.offset = o + headerLength
         p.payload = c.rest
         p.payloadWireLength = c.onWire
+        if isZeroPadding(p.tcpFlags, p.payload, onWire: c.onWire) {
+            p.payload = UnsafeRawBufferPointer(start: nil, count: 0)
+            p.payloadWireLength = 0
+            p.tcpZeroPaddingIgnored = true
+        }
         return .ok
+    }
+
+    /// Some stacks and NICs count the link layer's zero padding in a short segment's IP
+    /// length, so a bare acknowledgement seems to carry a few zero bytes. Taken as data those
+    /// would sit at the head of the stream (where the real first bytes arrive next, at the
+    /// same sequence number) and count as an answer in the turnaround. A real sender pushes
+    /// (PSH) the end of each write, and keep-alive probes carry at most one byte, so a
+    /// segment with ACK alone and 2–7 bytes, all zero, is padding (the rule of nDPI's
+    /// tcp_ack_payload heuristic).
+    @inline(__always)
+    static func isZeroPadding(_ flags: UInt8, _ payload: UnsafeRawBufferPointer, onWire: Int) -> Bool {
+        guard flags & (TCPFlag.syn | TCPFlag.fin | TCPFlag.rst | TCPFlag.psh | TCPFlag.urg | TCPFlag.ack) == TCPFlag.ack,
+              onWire >= 2, onWire <= 7, payload.count == onWire else { return false }
+        for byte in payload where byte != 0 { return false }
+        return true
     }
 
     /// RFC 768 header. The UDP length bounds the payload (IP padding falls outside); a

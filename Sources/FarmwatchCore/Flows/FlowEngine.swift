@@ -29,6 +29,8 @@ public struct EngineStats {
     /// fragment (see `TunnelNotOpened`).
     public var tunnelsEncrypted: UInt64 = 0
     public var tunnelFragments: UInt64 = 0
+    /// Bare ACKs whose few zero bytes were taken for link-layer padding, not data.
+    public var tcpZeroPaddingIgnored: UInt64 = 0
     public var maxConcurrentFlows: Int = 0
     public var firstTimestampNs: Int64 = 0
     public var lastTimestampNs: Int64 = 0
@@ -125,6 +127,7 @@ public final class FlowEngine<Dissectors: DissectorSet> {
         case .encrypted: stats.tunnelsEncrypted += 1
         case .fragmented: stats.tunnelFragments += 1
         }
+        if p.tcpZeroPaddingIgnored { stats.tcpZeroPaddingIgnored += 1 }
         account(&p)
     }
 

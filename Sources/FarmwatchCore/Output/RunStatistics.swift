@@ -36,6 +36,7 @@ public struct RunStatistics {
         w.field("encrypted", e.tunnelsEncrypted)
         w.field("fragmented", e.tunnelFragments)
         w.endObject()
+        w.field("tcp_ack_padding_ignored", e.tcpZeroPaddingIgnored)
         w.key("drops"); w.beginObject()
         w.field("kernel", kernelDrops)
         w.field("interface", interfaceDrops)
