@@ -71,9 +71,12 @@ final class KVMTrafficShapeTests: XCTestCase {
         let evidence = try XCTUnwrap((record["kvm"] as? [String: Any])?["evidence"] as? [[String: Any]])
         let probe = try XCTUnwrap(evidence.first { ($0["detail"] as? String)?.hasPrefix("STUN binding request") == true })
         XCTAssertEqual(probe["identified_by"] as? String, "traffic-shape")
-        XCTAssertEqual(probe["confidence"] as? String, "low")
+        // kvmd's second request asks for a change of address and port (RFC 3489): a NAT-type
+        // test no WebRTC app makes, which lifts this piece of evidence to medium.
+        XCTAssertEqual(probe["confidence"] as? String, "medium")
         XCTAssertEqual(probe["detail"] as? String,
-                       "STUN binding request to 74.125.250.129:19302 21.386 s after its DHCP exchange (at boot)")
+                       "STUN binding request to 74.125.250.129:19302 21.386 s after its DHCP exchange (at boot), "
+                       + "then an RFC 3489 NAT-type test (CHANGE-REQUEST change-ip+change-port), as PiKVM's kvmd-janus probes")
         XCTAssertEqual((probe["uid"] as? String)?.count, 18)
         let stream = try XCTUnwrap(evidence.first { $0["video_stream"] != nil })
         XCTAssertEqual(stream["identified_by"] as? String, "traffic-shape")
@@ -84,6 +87,23 @@ final class KVMTrafficShapeTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(v["sender_share"] as? Double), 0.9)
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(v["cadence_share"] as? Double), 0.9)
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(v["duration"] as? Double), 19)
+    }
+
+    /// The laptop's WebRTC app also asks a STUN server at boot, but as ICE does: no
+    /// CHANGE-REQUEST, so its probe stays low and says nothing of a NAT-type test. The STUN
+    /// flow records say which flows made the test.
+    func testNATTypeTestMarksOnlyKVMDProbes() throws {
+        let (devices, _, _) = try run("laptop-call")
+        let laptop = try XCTUnwrap(devices.devices.first { $0.bootProbe != nil })
+        XCTAssertNil(laptop.bootProbe?.natTypeTest)
+        let probe = try XCTUnwrap(laptop.kvmEvidence.first { $0.detail.hasPrefix("STUN binding request") })
+        XCTAssertEqual(probe.confidence, .low)
+        XCTAssertFalse(probe.detail.contains("CHANGE-REQUEST"))
+
+        let flows = try analyzeCapture(TestEnvironment.capture("fixtures/kvm/pikvm-boot-stream.pcap"),
+                                       dissectors: StandardDissectors()).flows
+        let tests = flows.compactMap { $0.metadata?.facts(StandardDissectors.stunSlot, as: STUNFacts.self)?.changeRequest }
+        XCTAssertEqual(tests, [0x6, 0x6], "two kvmd checks, 10 s apart, each with its NAT-type test")
     }
 
     private func viewerPort(_ e: [String: Any]) -> String? {

@@ -12,6 +12,13 @@
 /// a viewer opens a session (jetkvm/kvm webrtc.go `newSession`, with ICE servers the cloud
 /// hands over per session), so for it the probe comes with the session, not at boot.
 ///
+/// kvmd's probe is classic NAT-type discovery (RFC 3489 §10.1, stun.py `__get_nat_type`): a
+/// Binding request without attributes, then on the same socket one that carries only a
+/// CHANGE-REQUEST for the server's other address and port (flags 0x6), and more tests after
+/// it depending on the answers. ICE, which every WebRTC app uses, never sends CHANGE-REQUEST
+/// (RFC 5389 dropped it), so a boot probe that carries one looks like kvmd rather than a
+/// call: it is then noted as such, and that piece of evidence is medium rather than low (`natTypeTest`).
+///
 /// Weak on its own: a laptop that starts a WebRTC app at login does the same, so it is only
 /// ever low-confidence evidence (see `Device.kvm`).
 public struct STUNBootProbe {
@@ -21,6 +28,8 @@ public struct STUNBootProbe {
     public var afterJoinNs: Int64
     /// The STUN flow's uid.
     public var uid: String
+    /// The CHANGE-REQUEST flags of an RFC 3489 NAT-type test on the same flow, if any.
+    public var natTypeTest: UInt32?
 }
 
 enum KVMBootProbe {
@@ -43,6 +52,14 @@ enum KVMBootProbe {
         let after = chunk.timestampNs &- joined
         guard after >= 0, after <= windowNs else { return }
         d.bootProbe = STUNBootProbe(server: server, port: flow.responderPort, afterJoinNs: after,
-                                    uid: FlowRecordWriter.uid(flow))
+                                    uid: FlowRecordWriter.uid(flow), natTypeTest: nil)
+    }
+
+    /// Called once per STUN flow that carried a CHANGE-REQUEST: marks the device's boot probe
+    /// when it is this flow.
+    static func noteNATTypeTest(_ flags: UInt32, _ flow: FlowState, _ devices: DeviceTable) {
+        guard let d = devices.existing(mac: flow.orig.mac, address: flow.originatorAddress),
+              let probe = d.bootProbe, probe.natTypeTest == nil, probe.uid == FlowRecordWriter.uid(flow) else { return }
+        d.bootProbe?.natTypeTest = flags
     }
 }

@@ -48,9 +48,13 @@ enum KVMClassifier {
     static func bootProbeEvidence(_ p: STUNBootProbe) -> KVMEvidence {
         let server = p.server.isV4 ? "\(p.server):\(p.port)" : "[\(p.server)]:\(p.port)"
         let seconds = Double(p.afterJoinNs / 1_000_000) / 1000
-        return KVMEvidence(identifiedBy: .trafficShape, confidence: .low,
-                           detail: "STUN binding request to \(server) \(seconds) s after its DHCP exchange (at boot)",
-                           product: nil, uid: p.uid)
+        var detail = "STUN binding request to \(server) \(seconds) s after its DHCP exchange (at boot)"
+        if let flags = p.natTypeTest {
+            detail += ", then an RFC 3489 NAT-type test (CHANGE-REQUEST \(STUNFacts.changeRequestName(flags))), "
+                + "as PiKVM's kvmd-janus probes"
+        }
+        return KVMEvidence(identifiedBy: .trafficShape, confidence: p.natTypeTest == nil ? .low : .medium,
+                           detail: detail, product: nil, uid: p.uid)
     }
 }
 

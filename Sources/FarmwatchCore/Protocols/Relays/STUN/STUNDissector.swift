@@ -34,6 +34,10 @@ public enum STUNDissector: Dissector {
                 KVMBootProbe.note(first, chunk, flow, context.devices)
             }
             facts.note(chunk.bytes, from: chunk.direction)
+            if let flags = facts.changeRequest, !facts.changeRequestNoted {
+                facts.changeRequestNoted = true
+                KVMBootProbe.noteNATTypeTest(flags, flow, context.devices)
+            }
         } else {
             if let f = existing {
                 facts = f

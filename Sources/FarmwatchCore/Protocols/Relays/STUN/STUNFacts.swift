@@ -50,6 +50,11 @@ public final class STUNFacts: FlowFacts {
     public private(set) var relayedAddresses: [STUNAddress] = []
     public private(set) var software: [UInt8]?
     public private(set) var usernamePresent = false
+    /// The flags of the first request carrying an RFC 3489 CHANGE-REQUEST: a NAT-type test,
+    /// which ICE never sends (PiKVM's kvmd-janus does, at boot: see KVMBootProbe).
+    public private(set) var changeRequest: UInt32?
+    /// The device table has heard of the change request (once per flow).
+    var changeRequestNoted = false
     public private(set) var msTurn = false
     /// A channel was bound or a permission created: relay state exists on this flow.
     private var channelBound = false
@@ -128,6 +133,10 @@ public final class STUNFacts: FlowFacts {
                 if software == nil { software = Array(value.prefix(Self.softwareLimit)) }
             case STUNMessage.Attribute.username:
                 usernamePresent = true
+            case STUNMessage.Attribute.changeRequest:
+                if !m.isResponse, value.count == 4, changeRequest == nil {
+                    changeRequest = value.loadBigEndianUInt32(at: 0) & 0x6
+                }
             default:
                 break
             }
@@ -153,9 +162,21 @@ public final class STUNFacts: FlowFacts {
         writeAddresses("relayed_addresses", relayedAddresses, w)
         if let s = software { w.key("software"); w.string(bytes: s) }
         w.field("username_present", usernamePresent)
+        if let c = changeRequest { w.field("change_request", Self.changeRequestName(c)) }
         if channelDataFrames > 0 { w.field("channel_data_frames", channelDataFrames) }
         if framing != .datagram { w.field("transport", "tcp") }
         w.endObject()
+    }
+
+    /// The flags of an RFC 3489 CHANGE-REQUEST, as `change-ip+change-port`, one of them, or
+    /// `none` (a request that asks for neither, still a NAT-type test's form).
+    static func changeRequestName(_ flags: UInt32) -> StaticString {
+        switch flags {
+        case 0x6: return "change-ip+change-port"
+        case 0x4: return "change-ip"
+        case 0x2: return "change-port"
+        default: return "none"
+        }
     }
 
     private func writeAddresses(_ key: StaticString, _ list: [STUNAddress], _ w: JSONWriter) {

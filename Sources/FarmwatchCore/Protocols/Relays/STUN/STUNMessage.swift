@@ -14,6 +14,9 @@ struct STUNMessage {
 
     enum Attribute {
         static let mappedAddress: UInt16 = 0x0001
+        /// RFC 3489 §11.2.4 (classic NAT-type discovery; gone from RFC 5389): ask the server
+        /// to answer from its other address (0x4) and/or port (0x2).
+        static let changeRequest: UInt16 = 0x0003
         static let username: UInt16 = 0x0006
         static let xorPeerAddress: UInt16 = 0x0012
         static let xorRelayedAddress: UInt16 = 0x0016
