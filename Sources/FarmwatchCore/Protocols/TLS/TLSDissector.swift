@@ -5,8 +5,9 @@
 /// behind a proxy's handshake (SOCKS, HTTP CONNECT) comes as a stream of its own, opening with
 /// the hello (InnerStream.swift); for the preambles no dissector hands on (a STARTTLS
 /// dialogue), each direction also looks for its first record at chunk starts within its first
-/// `preambleLimit` bytes. The dissector stops
-/// once the rest of the handshake is encrypted.
+/// `preambleLimit` bytes. A connection whose start the capture missed is named from its
+/// records alone (TLSRecordChain). The dissector stops once the rest of the handshake is
+/// encrypted.
 public enum TLSDissector: Dissector {
     static let preambleLimit = 4096
 
@@ -20,6 +21,12 @@ public enum TLSDissector: Dissector {
         }
         // Not claimed yet: a few byte comparisons, no allocation.
         guard opensWithHello(chunk.bytes) else {
+            if chunk.afterGap && chunk.streamOffset == 0 && TLSRecordChain.opensRecord(chunk.bytes) {
+                // The capture began after the handshake: only the records can say TLS.
+                let facts = flow.facts(StandardDissectors.tlsSlot) { TLSFacts() }
+                facts.midStream = TLSRecordChain()
+                return consume(chunk, facts, flow.metadata!, context)
+            }
             return chunk.streamOffset < preambleLimit ? .wantMore : .notMine
         }
         let facts = flow.facts(StandardDissectors.tlsSlot) { TLSFacts() }
@@ -41,6 +48,10 @@ public enum TLSDissector: Dissector {
 
     static func consume(_ chunk: StreamChunk, _ facts: TLSFacts, _ metadata: FlowMetadata,
                         _ context: DissectorContext) -> DissectorVerdict {
+        if facts.midStream != nil {
+            facts.midStream!.feed(chunk)
+            return facts.midStream!.settled ? .done : .wantMore
+        }
         let side = chunk.direction
         let i = side.rawValue
         switch facts.phase[i] {

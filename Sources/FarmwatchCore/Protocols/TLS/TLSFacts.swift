@@ -31,6 +31,10 @@ public final class TLSFacts: FlowFacts {
     var serverCertificateDERs: [[UInt8]]?
     var clientCertificateDERs: [[UInt8]]?
 
+    /// Set when the flow was claimed in the middle of a connection (no hello to read): its
+    /// records' chain, which alone names the flow.
+    var midStream: TLSRecordChain?
+
     public init() {}
 
     /// Nothing more is read from this direction: its half-gathered message (if any) is let go,
@@ -119,13 +123,27 @@ public final class TLSFacts: FlowFacts {
     }
 
     public var recognition: Recognition? {
-        clientHello != nil || clientHelloBody != nil || serverHello != nil ? .payload(.tls, layer: Layer.security) : nil
+        if let chain = midStream {
+            return chain.matched
+                ? Recognition(family: .tls, identifiedBy: .payload, confidence: .medium, layer: Layer.security,
+                              evidence: "\(chain.records) TLS records chained, no handshake captured")
+                : nil
+        }
+        return clientHello != nil || clientHelloBody != nil || serverHello != nil ? .payload(.tls, layer: Layer.security) : nil
     }
 
     /// Both hellos seen: the peers agreed on a version and a cipher.
     public var established: Bool { clientHello != nil && serverHello != nil }
 
     public func writeJSON(to w: JSONWriter) {
+        if let chain = midStream {
+            // Nothing of the handshake to report: only that the records chained.
+            guard chain.matched else { return }
+            w.key("tls"); w.beginObject()
+            w.field("mid_stream_records", chain.records)
+            w.endObject()
+            return
+        }
         w.key("tls"); w.beginObject()
         if let s = serverHello {
             w.field("version", TLSVersion.name(s.negotiatedVersion))

@@ -21,6 +21,7 @@ struct TLSRecordStream {
     }
 
     static let contentChangeCipherSpec: UInt8 = 20
+    static let contentAlert: UInt8 = 21
     static let contentHandshake: UInt8 = 22
     static let contentApplicationData: UInt8 = 23
     static let contentHeartbeat: UInt8 = 24
