@@ -23,6 +23,8 @@ public struct StandardDissectors: DissectorSet {
     public static let gameStreamSlot = 16
     // Proxies (Protocols/Proxies/).
     public static let socksSlot = 32
+    // TLS opened inside a plaintext protocol (Protocols/STARTTLS/).
+    public static let startTLSSlot = 33
     // Relays and tunnels (slots and bits 20-31).
     public static let wireGuardSlot = 20
     public static let openVPNSlot = 21
@@ -50,6 +52,7 @@ public struct StandardDissectors: DissectorSet {
     static let rdGatewayBit: UInt64 = 1 << 15
     static let gameStreamBit: UInt64 = 1 << 16
     static let socksBit: UInt64 = 1 << 32
+    static let startTLSBit: UInt64 = 1 << 33
     // Bit 39 is the set's own (innerStreamOpeningBit, InnerStream.swift).
     static let wireGuardBit: UInt64 = 1 << 20
     static let openVPNBit: UInt64 = 1 << 21
@@ -95,6 +98,7 @@ public struct StandardDissectors: DissectorSet {
             | wantsBit(RDGatewayDissector.self, bit: Self.rdGatewayBit, flow, p)
             | wantsBit(GameStreamDissector.self, bit: Self.gameStreamBit, flow, p)
             | wantsBit(SOCKSDissector.self, bit: Self.socksBit, flow, p)
+            | wantsBit(STARTTLSOpener.self, bit: Self.startTLSBit, flow, p)
             | wantsBit(WireGuardDissector.self, bit: Self.wireGuardBit, flow, p)
             | wantsBit(OpenVPNDissector.self, bit: Self.openVPNBit, flow, p)
             | wantsBit(IPsecDissector.self, bit: Self.ipsecBit, flow, p)
@@ -140,6 +144,7 @@ public struct StandardDissectors: DissectorSet {
         run(RDGatewayDissector.self, bit: Self.rdGatewayBit, chunk, &flow, context)
         run(GameStreamDissector.self, bit: Self.gameStreamBit, chunk, &flow, context)
         run(SOCKSDissector.self, bit: Self.socksBit, chunk, &flow, context)
+        run(STARTTLSOpener.self, bit: Self.startTLSBit, chunk, &flow, context)
         run(WireGuardDissector.self, bit: Self.wireGuardBit, chunk, &flow, context)
         run(OpenVPNDissector.self, bit: Self.openVPNBit, chunk, &flow, context)
         run(IPsecDissector.self, bit: Self.ipsecBit, chunk, &flow, context)

@@ -2,11 +2,12 @@
 /// server name and ALPN), and the certificate chains of TLS 1.2 and earlier, from either side.
 ///
 /// A flow is claimed on a chunk that opens with a handshake record carrying a hello. TLS
-/// behind a proxy's handshake (SOCKS, HTTP CONNECT) comes as a stream of its own, opening with
-/// the hello (InnerStream.swift); for the preambles no dissector hands on (a STARTTLS
-/// dialogue), each direction also looks for its first record at chunk starts within its first
-/// `preambleLimit` bytes. A connection whose start the capture missed is named from its
-/// records alone (TLSRecordChain). The dissector stops once the rest of the handshake is
+/// behind a proxy's handshake (SOCKS, HTTP CONNECT) or a STARTTLS dialogue (STARTTLSOpener)
+/// comes as a stream of its own, opening with the hello (InnerStream.swift); for the preambles
+/// no dissector hands on (a protocol the opener does not know, or a dialogue it lost track of
+/// after lost bytes), each direction also looks for its first record at chunk starts within
+/// its first `preambleLimit` bytes. A connection whose start the capture missed is named from
+/// its records alone (TLSRecordChain). The dissector stops once the rest of the handshake is
 /// encrypted.
 public enum TLSDissector: Dissector {
     static let preambleLimit = 4096
