@@ -17,7 +17,13 @@ import os, struct, subprocess, sys, glob, hashlib
 TARGETS = {
     "packets": ("packets", None),
     "ssh": ("tcp", lambda first: first.startswith(b"SSH-")),
-    "tls": ("tcp", lambda first: first[:1] == b"\x16" and first[1:2] == b"\x03"),
+    # A TLS record, or a STARTTLS dialogue's opening: a server greeting (SMTP/FTP, NNTP, POP3,
+    # IMAP, ManageSieve), XMPP's stream header, PostgreSQL's SSLRequest, LDAP's StartTLS request.
+    "tls": ("tcp", lambda first: (first[:1] == b"\x16" and first[1:2] == b"\x03")
+            or first[:4] in (b"220 ", b"220-", b"200 ", b"201 ")
+            or first.startswith((b"+OK", b"* OK", b"* PREAUTH", b'"IMPLEMENTATION"', b"<?xml", b"<stream:stream"))
+            or first[:8] == b"\x00\x00\x00\x08\x04\xd2\x16\x2f"
+            or (first[:1] == b"\x30" and b"1.3.6.1.4.1.1466.20037" in first)),
     "quic": ("udp", lambda first: len(first) > 5 and first[0] & 0xC0 == 0xC0),
     "dns": ("udp", lambda first: len(first) >= 12 and first[4:6] in (b"\x00\x01", b"\x00\x02") and first[2] & 0x78 == 0),
     "dhcp": ("udp", lambda first: len(first) > 240 and first[236:240] == b"\x63\x82\x53\x63"),

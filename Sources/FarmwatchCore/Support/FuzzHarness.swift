@@ -19,7 +19,12 @@ public enum FuzzHarness {
             switch self {
             case .packets: FuzzHarness.packets(data)
             case .ssh: FuzzHarness.dissector(SSHDissector.self, data, over: .tcp(22))
-            case .tls: FuzzHarness.dissector(TLSDissector.self, data, over: .tcp(443))
+            case .tls:
+                // TLS alone, the STARTTLS opener alone, then the whole set, so that the TLS a
+                // STARTTLS dialogue opens runs through the inner-stream hand-over.
+                FuzzHarness.dissector(TLSDissector.self, data, over: .tcp(443))
+                FuzzHarness.dissector(STARTTLSOpener.self, data, over: .tcp(25))
+                FuzzHarness.standardSet(data)
             case .quic: FuzzHarness.dissector(QUICDissector.self, data, over: .udp(443))
             case .dns:
                 // DNS over UDP, and over TCP with its length framing; mDNS shares the parser.
