@@ -140,6 +140,19 @@ final class DNSParserTests: XCTestCase {
         XCTAssertFalse(plausible(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8), strict: false))
     }
 
+    /// An inverse query (opcode 1, RFC 1035 §6.4.1) asks with one answer record and no
+    /// question, the shape of ndpi__dns_invert_query's: plausible on DNS's port, and only that
+    /// shape — a plain query without a question is not.
+    func testInverseQueryWithoutQuestion() {
+        func plausible(_ b: [UInt8], strict: Bool) -> Bool { b.withUnsafeBytes { DNSMessageReader.isPlausible($0, strict: strict) } }
+        let answer: [UInt8] = [0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 216, 58, 202, 4]
+        XCTAssertTrue(plausible(Self.header(flags: 0x0900, qd: 0, an: 1) + answer, strict: false))
+        XCTAssertFalse(plausible(Self.header(flags: 0x0900, qd: 0, an: 1) + answer, strict: true), "away from port 53")
+        XCTAssertFalse(plausible(Self.header(flags: 0x0100, qd: 0, an: 1) + answer, strict: false), "opcode 0")
+        XCTAssertFalse(plausible(Self.header(flags: 0x0900, qd: 0, an: 0), strict: false), "nothing asked")
+        XCTAssertFalse(plausible(Self.header(flags: 0x0900, qd: 0, an: 2) + answer + answer, strict: false), "two answers")
+    }
+
     /// The hostile fixture: a query answered by five malformed responses, then a good one.
     /// The flow counts one parse error per frame tshark calls malformed (or whose name it
     /// cannot read), and still records the good answer and learns its address.

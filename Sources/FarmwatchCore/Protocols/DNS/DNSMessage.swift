@@ -121,7 +121,8 @@ struct DNSMessageReader {
     }
 
     /// A known opcode (QUERY, IQUERY, STATUS, NOTIFY, UPDATE), no error code on a query, and
-    /// one question (`strict`) or at most four (a response may have none).
+    /// one question (`strict`) or at most four (a response may have none, and so may an
+    /// inverse query, which asks with exactly one answer record instead: RFC 1035 §6.4.1).
     static func headerIsPlausible(_ h: DNSHeader, strict: Bool) -> Bool {
         switch h.opcode {
         case 0, 1, 2, 4, 5: break
@@ -129,7 +130,8 @@ struct DNSMessageReader {
         }
         if !h.isResponse && h.rcode != 0 { return false }
         if strict { return h.questionCount == 1 }
-        return h.questionCount <= 4 && (h.questionCount > 0 || h.isResponse)
+        let inverseQuery = h.opcode == 1 && h.questionCount == 0 && h.answerCount == 1
+        return h.questionCount <= 4 && (h.questionCount > 0 || h.isResponse || inverseQuery)
     }
 
     /// Content check before a dissector claims a flow: a header with a known opcode and few
