@@ -125,10 +125,11 @@ final class CorpusRecognitionTests: XCTestCase {
         return "\(proto)|" + (x < y ? "\(x)|\(y)" : "\(y)|\(x)")
     }
 
-    /// `\t1\tTCP 10.0.0.1:1234 <-> 1.2.3.4:443 [proto: 91.252/TLS.AnyDesk]...` → key, families.
+    /// `\t1\tTCP 10.0.0.1:1234 <-> 1.2.3.4:443 [proto: 91.252/TLS.AnyDesk]...` → key, families
+    /// (`->` for a flow nDPI saw one way only).
     static func ndpiLine(_ line: Substring) -> (String, [String])? {
         let parts = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
-        guard parts.count >= 5, parts[2] == "<->", let protoEnd = line.range(of: "[proto: ") else { return nil }
+        guard parts.count >= 5, parts[2] == "<->" || parts[2] == "->", let protoEnd = line.range(of: "[proto: ") else { return nil }
         let proto: UInt8
         switch parts[0].split(separator: "\t").last {
         case "TCP": proto = IPProto.tcp

@@ -126,7 +126,7 @@ public final class TLSFacts: FlowFacts {
         if let chain = midStream {
             return chain.matched
                 ? Recognition(family: .tls, identifiedBy: .payload, confidence: .medium, layer: Layer.security,
-                              evidence: "\(chain.records) TLS records chained, no handshake captured")
+                              evidence: "\(chain.records) TLS record\(chain.records == 1 ? "" : "s") chained, no handshake captured")
                 : nil
         }
         return clientHello != nil || clientHelloBody != nil || serverHello != nil ? .payload(.tls, layer: Layer.security) : nil

@@ -4,7 +4,9 @@
 /// each direction whose first captured bytes open a record header (an application-data,
 /// alert or handshake record of version 3.x) is walked header to header through the record
 /// lengths, and `recordsNeeded` headers in all, with no header out of place, name it (nDPI
-/// names such flows from their application-data records the same way).
+/// names such flows from their application-data records the same way). A flow that ends
+/// sooner (a last alert, a push notification's one record) is named when every direction
+/// walked ended exactly where its last record did: the lengths accounted for every byte.
 ///
 /// Looked for only where the reassembler says bytes were missed before the chunk (no SYN
 /// seen): a connection captured from its start opens with a hello or is not TLS. A direction
@@ -16,6 +18,7 @@ struct TLSRecordChain {
     private var pending = InlineArray<2, Int>(repeating: 0)
     private var walking = InlineArray<2, Bool>(repeating: false)
     private var done = InlineArray<2, Bool>(repeating: false)
+    private var cutShort = InlineArray<2, Bool>(repeating: false)
     /// Headers found in place, both directions together.
     private(set) var records = 0
     /// A header was not where the previous record's length put it: not TLS.
@@ -30,7 +33,14 @@ struct TLSRecordChain {
             || b[0] == TLSRecordStream.contentHandshake
     }
 
-    var matched: Bool { !broken && records >= Self.recordsNeeded }
+    /// Every direction walked stopped exactly at a record's end, and no walk was cut short (a
+    /// header split across segments, a gap).
+    private var endsOnRecords: Bool {
+        for i in 0..<2 where walking[i] && (pending[i] != 0 || cutShort[i]) { return false }
+        return true
+    }
+
+    var matched: Bool { !broken && (records >= Self.recordsNeeded || (records > 0 && endsOnRecords)) }
     /// Nothing more to learn: named, refuted, or both directions at an end.
     var settled: Bool { broken || records >= Self.recordsNeeded || (done[0] && done[1]) }
 
@@ -43,11 +53,12 @@ struct TLSRecordChain {
             walking[i] = true
         } else if chunk.afterGap {
             done[i] = true
+            cutShort[i] = true
             return
         }
         var offset = pending[i]
         while offset < b.count {
-            guard offset + 5 <= b.count else { done[i] = true; return }
+            guard offset + 5 <= b.count else { done[i] = true; cutShort[i] = true; return }
             guard TLSRecordStream.isRecordHeader(UnsafeRawBufferPointer(rebasing: b[offset..<(offset + 5)])) else {
                 broken = true
                 return
