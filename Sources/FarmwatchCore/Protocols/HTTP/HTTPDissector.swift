@@ -131,7 +131,7 @@ public enum HTTPDissector: Dissector {
             guard let close = name.firstIndex(of: UInt8(ascii: "]")) else { return nil }
             name = name[(name.startIndex + 1)..<close]
         } else if let colon = name.firstIndex(of: UInt8(ascii: ":")), colon == name.lastIndex(of: UInt8(ascii: ":")),
-                  name[(colon + 1)...].allSatisfy(HTTPMessageParser.isDigit) {
+                  name[(colon + 1)...].allSatisfy(ASCII.isDigit) {
             name = name[..<colon]
         }
         return name.isEmpty ? nil : Array(name)

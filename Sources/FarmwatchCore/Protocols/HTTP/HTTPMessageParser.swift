@@ -80,7 +80,7 @@ public enum HTTPMessageParser {
         }
         guard matched else { return .other }
         i += version.utf8CodeUnitCount
-        if i < b.count && !isDigit(b[i]) { return .other }
+        if i < b.count && !ASCII.isDigit(b[i]) { return .other }
         i += 1
         if i < b.count && b[i] != 0x0D && b[i] != 0x0A { return .other }
         return .request
@@ -131,8 +131,8 @@ public enum HTTPMessageParser {
     private static func parseStartLine(_ b: UnsafeRawBufferPointer, _ line: Range<Int>) -> HTTPHead? {
         let text = UnsafeRawBufferPointer(rebasing: b[line])
         if text.hasPrefix("HTTP/1.") {
-            guard text.count >= 12, isDigit(text[7]), text[8] == 0x20,
-                  isDigit(text[9]), isDigit(text[10]), isDigit(text[11]) else { return nil }
+            guard text.count >= 12, ASCII.isDigit(text[7]), text[8] == 0x20,
+                  ASCII.isDigit(text[9]), ASCII.isDigit(text[10]), ASCII.isDigit(text[11]) else { return nil }
             guard text.count == 12 || text[12] == 0x20 else { return nil }
             var head = HTTPHead(isRequest: false)
             head.statusCode = Int(text[9] - 48) * 100 + Int(text[10] - 48) * 10 + Int(text[11] - 48)
@@ -145,7 +145,7 @@ public enum HTTPMessageParser {
         guard let sp2 = text.lastIndex(of: 0x20), sp2 > sp1 + 1,
               text[(sp1 + 1)..<sp2].allSatisfy(isTargetByte) else { return nil }
         let version = UnsafeRawBufferPointer(rebasing: text[(sp2 + 1)...])
-        guard version.count == 8, version.hasPrefix("HTTP/1."), isDigit(version[7]) else { return nil }
+        guard version.count == 8, version.hasPrefix("HTTP/1."), ASCII.isDigit(version[7]) else { return nil }
         var head = HTTPHead(isRequest: true)
         head.method = Array(text[..<sp1].prefix(maxValueBytes))
         head.target = Array(text[(sp1 + 1)..<sp2].prefix(maxTargetBytes))
@@ -186,7 +186,7 @@ public enum HTTPMessageParser {
         guard !b.isEmpty, b.count <= 18 else { return nil }
         var n = 0
         for c in b {
-            guard isDigit(c) else { return nil }
+            guard ASCII.isDigit(c) else { return nil }
             n = n * 10 + Int(c - 48)
         }
         return n
@@ -199,8 +199,6 @@ public enum HTTPMessageParser {
         while hi > lo && (b[hi - 1] == 0x20 || b[hi - 1] == 0x09) { hi -= 1 }
         return lo..<hi
     }
-
-    @inline(__always) static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
 
     /// RFC 9110 tchar.
     static func isTokenByte(_ c: UInt8) -> Bool {

@@ -40,14 +40,12 @@ public struct QUICVersion: Equatable, Sendable {
             let b0 = UInt8(truncatingIfNeeded: number >> 24), b1 = UInt8(truncatingIfNeeded: number >> 16)
             let b2 = UInt8(truncatingIfNeeded: number >> 8), b3 = UInt8(truncatingIfNeeded: number)
             if (b0 == UInt8(ascii: "Q") || b0 == UInt8(ascii: "T")) && b1 == UInt8(ascii: "0")
-                && QUICVersion.isDigit(b2) && QUICVersion.isDigit(b3) {
+                && ASCII.isDigit(b2) && ASCII.isDigit(b3) {
                 return .googleOther
             }
             return .unknown
         }
     }
-
-    private static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
 
     /// A version farmwatch claims a flow for.
     public var isKnown: Bool { kind != .unknown }

@@ -65,7 +65,7 @@ enum STARTTLSMessages {
     /// A reply line's three-digit code, and whether it is the reply's last line (`220 ...`
     /// rather than the continuation `220-...`).
     static func replyCode(_ line: UnsafeRawBufferPointer) -> (code: Int, final: Bool)? {
-        guard line.count >= 4, isDigit(line[0]), isDigit(line[1]), isDigit(line[2]) else { return nil }
+        guard line.count >= 4, ASCII.isDigit(line[0]), ASCII.isDigit(line[1]), ASCII.isDigit(line[2]) else { return nil }
         let code = Int(line[0] - 48) * 100 + Int(line[1] - 48) * 10 + Int(line[2] - 48)
         switch line[3] {
         case UInt8(ascii: "-"): return (code, false)
@@ -216,7 +216,6 @@ enum STARTTLSMessages {
 
     // MARK: Bytes
 
-    @inline(__always) static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
     @inline(__always) static func isLetter(_ c: UInt8) -> Bool { ASCII.lower(c) >= 0x61 && ASCII.lower(c) <= 0x7A }
     @inline(__always) static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A }
 }

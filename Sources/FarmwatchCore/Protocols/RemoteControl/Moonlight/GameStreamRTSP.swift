@@ -76,7 +76,7 @@ enum GameStreamRTSP {
             let value = UnsafeRawBufferPointer(rebasing: b[HTTPMessageParser.trimmed(b, (colon + 1)..<line.upperBound)])
             if head.isRequest {
                 if head.clientVersion == nil, name.equalsIgnoringCase("x-gs-clientversion"),
-                   (1...maxVersionDigits).contains(value.count), value.allSatisfy(HTTPMessageParser.isDigit) {
+                   (1...maxVersionDigits).contains(value.count), value.allSatisfy(ASCII.isDigit) {
                     head.clientVersion = Array(value)
                 }
             } else if name.equalsIgnoringCase("x-ss-ping-payload") {
@@ -85,7 +85,7 @@ enum GameStreamRTSP {
             } else if name.equalsIgnoringCase("x-ss-connect-data") {
                 // std::to_string of a uint32.
                 head.sunshineExtension = head.sunshineExtension
-                    || (1...10).contains(value.count) && value.allSatisfy(HTTPMessageParser.isDigit)
+                    || (1...10).contains(value.count) && value.allSatisfy(ASCII.isDigit)
             }
         }
         return head
@@ -94,7 +94,7 @@ enum GameStreamRTSP {
     /// `METHOD SP target SP RTSP/1.0` or `RTSP/1.0 SP 3DIGIT [SP reason]`.
     private static func parseStartLine(_ text: UnsafeRawBufferPointer) -> Head? {
         if text.hasPrefix("RTSP/1.0 ") {
-            guard text.count >= 12, (9..<12).allSatisfy({ HTTPMessageParser.isDigit(text[$0]) }),
+            guard text.count >= 12, (9..<12).allSatisfy({ ASCII.isDigit(text[$0]) }),
                   text.count == 12 || text[12] == 0x20 else { return nil }
             var head = Head(isRequest: false)
             head.status = (9..<12).reduce(0) { $0 * 10 + Int(text[$1] - 48) }
@@ -113,6 +113,6 @@ enum GameStreamRTSP {
 
     @inline(__always)
     static func isUpperHexDigit(_ c: UInt8) -> Bool {
-        HTTPMessageParser.isDigit(c) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "F"))
+        ASCII.isDigit(c) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "F"))
     }
 }
