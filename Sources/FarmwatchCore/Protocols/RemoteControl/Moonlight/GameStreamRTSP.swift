@@ -41,14 +41,11 @@ enum GameStreamRTSP {
         return nil
     }
 
-    /// Offset just past the blank line that ends the head (CR LF CR LF), searching from `from`.
+    /// Offset just past the empty line that ends the head, searching from `from` (which must
+    /// leave the end of the line before it in view: a line end just before `from` is not seen).
     static func headEnd(_ b: UnsafeRawBufferPointer, from: Int = 0) -> Int? {
-        var i = max(0, from)
-        while i + 4 <= b.count {
-            if b[i] == 0x0D && b[i + 1] == 0x0A && b[i + 2] == 0x0D && b[i + 3] == 0x0A { return i + 4 }
-            i += 1
-        }
-        return nil
+        var scanner = BlankLineScanner()
+        return scanner.scan(b, from: max(0, from))
     }
 
     /// One head, with the fields that tell GameStream apart.
