@@ -17,8 +17,9 @@ struct TLSRecordChain {
 
     private var pending = InlineArray<2, Int>(repeating: 0)
     private var walking = InlineArray<2, Bool>(repeating: false)
+    /// A direction's walk is over: its first bytes were not a record's (never walked), or a
+    /// header split across segments or a gap cut the walk short.
     private var done = InlineArray<2, Bool>(repeating: false)
-    private var cutShort = InlineArray<2, Bool>(repeating: false)
     /// Headers found in place, both directions together.
     private(set) var records = 0
     /// A header was not where the previous record's length put it: not TLS.
@@ -36,7 +37,7 @@ struct TLSRecordChain {
     /// Every direction walked stopped exactly at a record's end, and no walk was cut short (a
     /// header split across segments, a gap).
     private var endsOnRecords: Bool {
-        for i in 0..<2 where walking[i] && (pending[i] != 0 || cutShort[i]) { return false }
+        for i in 0..<2 where walking[i] && (pending[i] != 0 || done[i]) { return false }
         return true
     }
 
@@ -53,12 +54,11 @@ struct TLSRecordChain {
             walking[i] = true
         } else if chunk.afterGap {
             done[i] = true
-            cutShort[i] = true
             return
         }
         var offset = pending[i]
         while offset < b.count {
-            guard offset + 5 <= b.count else { done[i] = true; cutShort[i] = true; return }
+            guard offset + 5 <= b.count else { done[i] = true; return }
             guard TLSRecordStream.isRecordHeader(UnsafeRawBufferPointer(rebasing: b[offset..<(offset + 5)])) else {
                 broken = true
                 return
